@@ -1,0 +1,142 @@
+"""The lab config: pydantic models of ``configs/<lab>.yaml``. The one place defaults live.
+
+Every model forbids unknown keys, so a mistyped key is an error that names the key and the file rather
+than a setting silently ignored. Paths in a config are relative to the config file's folder.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+LAB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Source(Strict):
+    """One chat export: a file or a folder of files."""
+
+    path: Path = Field(description="Export file or folder, relative to the config file.")
+    format: str = Field("auto", description="Importer name, or 'auto' to detect it from the file.")
+    me: list[str] = Field(default_factory=list, description="Extra names/ids that are me in this source only.")
+
+
+class IngestSettings(Strict):
+    merge_window_s: float = Field(120, ge=0, description="Merge consecutive messages of one sender within this many seconds.")
+    session_gap_s: float = Field(3600, gt=0, description="A silence longer than this starts a new session.")
+    context_turns: int = Field(8, ge=0, le=64, description="At most this many preceding turns in a sample's context.")
+    eval_fraction: float = Field(0.1, ge=0, lt=1, description="The latest fraction of my replies held out for evaluation.")
+    facet_in_system_prompt: bool = Field(True, description="Put the facet (who I am talking to) in a system line.")
+    system_prompt: str = Field(
+        "You are {me}, chatting with {facet_phrase}. Reply as {me} would.",
+        description="System line of every sample; {me}, {facet} and {facet_phrase} are filled in.",
+    )
+    opener_marker: str = Field(
+        "[new conversation]",
+        description="User text of a sample whose reply opens a conversation (nothing before it in the session).",
+    )
+    group_speaker_prefix: bool = Field(True, description="In group chats, prefix each line with its speaker's name.")
+    data_card_sample: int = Field(200_000, gt=0, description="Messages per side used to mine distinctive words.")
+
+
+class LabConfig(Strict):
+    name: str = Field(description="Lab name; the workspace is results/<name>/.")
+    me: list[str] = Field(default_factory=list, description="My names and ids in the exports (several allowed).")
+    timezone: str = Field("UTC", description="Zone of exports that write local times without a zone (IANA name).")
+    sources: list[Source] = Field(default_factory=list, description="Chat exports.")
+    facets: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Audience -> contact/group names or ids. Unlisted groups are 'group', unlisted people 'other'.",
+    )
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    workspace: Path | None = Field(None, description="Defaults to results/<name> under the current directory.")
+
+    # Set by load_config, not by the YAML: where relative paths are anchored.
+    config_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not LAB_NAME.match(value):
+            raise ValueError("use letters, digits, '-', '_' or '.' (it names a folder)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from persona_lab.ingest.timeparse import zone
+
+        try:
+            zone(value)
+        except Exception as exc:  # ZoneInfoNotFoundError, ValueError
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)") from exc
+        return value
+
+    @property
+    def workspace_dir(self) -> Path:
+        return self.workspace if self.workspace is not None else Path("results") / self.name
+
+    @property
+    def data_dir(self) -> Path:
+        return self.workspace_dir / "data"
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.config_dir / path
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; the message names the file and each bad key."""
+
+
+def load_config(path: str | Path) -> LabConfig:
+    import yaml
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    return parse_config(raw, path)
+
+
+def parse_config(raw: dict[str, Any], path: Path) -> LabConfig:
+    try:
+        config = LabConfig.model_validate({**raw, "config_dir": path.parent})
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid config\n" + _describe(exc)) from None
+    return config
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            lines.append(f"  unknown key '{key}'")
+        else:
+            lines.append(f"  {key}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def facet_phrase(facet: str) -> str:
+    """Natural words for a facet in the system line ('family' -> 'a family member')."""
+    return {
+        "family": "a family member",
+        "friends": "a friend",
+        "colleagues": "a colleague",
+        "group": "a group chat",
+        "other": "someone",
+    }.get(facet, facet)
+
+
+Engine = Literal["local", "vllm", "openai"]

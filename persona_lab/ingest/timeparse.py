@@ -1,0 +1,62 @@
+"""Timestamps as the exports write them, turned into unix seconds (UTC).
+
+Exports write local wall-clock time without a zone ("2024/10/4 11:42", "2023-08-12 23:22:41",
+"2022-12-09T21:25:39"); some write unix seconds. Naive times are read in the lab's ``timezone``
+(default UTC), so exports of different kinds line up when the user sets their own zone.
+The parse is on the hot path (one per message), so it avoids strptime, which costs ~10 µs a call.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+_SLASHED = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_DIGITS = re.compile(r"^\d{9,13}(?:\.\d+)?$")
+
+
+class TimeFormatError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> tzinfo:
+    return timezone.utc if name.upper() == "UTC" else ZoneInfo(name)
+
+
+def parse_time(value: str | int | float, tz: str = "UTC") -> float:
+    """Unix seconds for ``value``; raises TimeFormatError naming the value when it is not a time."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _from_epoch(float(value))
+    text = str(value).strip()
+    if _DIGITS.match(text):
+        return _from_epoch(float(text))
+    return _parse_wall_clock(text, tz)
+
+
+def _from_epoch(seconds: float) -> float:
+    # Some exports write milliseconds; no chat happened after the year 5138.
+    return seconds / 1000.0 if seconds > 1e11 else seconds
+
+
+@lru_cache(maxsize=65536)  # exports repeat minutes and seconds; the cache makes repeats free
+def _parse_wall_clock(text: str, tz: str) -> float:
+    match = _SLASHED.match(text)
+    try:
+        if match:
+            y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+            moment = datetime(y, mo, d, h, mi, s)
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise TimeFormatError(f"not a time: {text!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone(tz))
+    return moment.timestamp()
+
+
+def iso(ts: float) -> str:
+    """The UTC ISO form written to output files."""
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
