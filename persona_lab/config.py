@@ -45,9 +45,37 @@ class IngestSettings(Strict):
     data_card_sample: int = Field(200_000, gt=0, description="Messages per side used to mine distinctive words.")
 
 
+class PrivacySettings(Strict):
+    enabled: bool = Field(True, description="Mask private values in every message before it is written.")
+    extra_names: list[str] = Field(default_factory=list, description="Names to mask besides the contacts found in the exports.")
+    blocked_words: list[str] = Field(default_factory=list, description="Words or phrases to mask wherever they appear.")
+    mask_contact_names: bool = Field(True, description="Mask contacts' names found in the export and pseudonymise people in output files.")
+    canaries: int = Field(0, ge=0, le=1000, description="Secret-shaped canaries planted in training copies (exposure test).")
+
+
+class LLMEndpoint(Strict):
+    base_url: str = Field(description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1.")
+    model: str = Field(description="Model name to ask.")
+    api_key_env: str | None = Field(None, description="Environment variable holding the API key, if one is needed.")
+    timeout_s: float = Field(60, gt=0, description="Per-request timeout.")
+    max_retries: int = Field(2, ge=0, description="Retries on unreachable endpoint or invalid JSON.")
+
+
+class Blog2QASettings(Strict):
+    mode: Literal["offline", "llm"] = Field("offline", description="offline: templates + the author's sentences; llm: ask an endpoint.")
+    llm: LLMEndpoint | None = Field(None, description="Endpoint for mode 'llm'.")
+    answer_chars: int | None = Field(
+        None, gt=0, description="Target answer length in characters; default 3x my median chat reply length."
+    )
+    max_pairs_per_post: int = Field(40, gt=0, description="Cap on Q&A pairs from one post.")
+    language: Literal["auto", "zh", "en"] = Field("auto", description="Question language; auto detects per post.")
+
+
 class LabConfig(Strict):
     name: str = Field(description="Lab name; the workspace is results/<name>/.")
     me: list[str] = Field(default_factory=list, description="My names and ids in the exports (several allowed).")
+    persona_name: str | None = Field(None, description="What the system line calls me; defaults to the first 'me' name.")
+    seed: int = Field(1234, description="Seed for every random choice of the lab (canaries, sampling, training).")
     timezone: str = Field("UTC", description="Zone of exports that write local times without a zone (IANA name).")
     sources: list[Source] = Field(default_factory=list, description="Chat exports.")
     facets: dict[str, list[str]] = Field(
@@ -55,6 +83,9 @@ class LabConfig(Strict):
         description="Audience -> contact/group names or ids. Unlisted groups are 'group', unlisted people 'other'.",
     )
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    blog: list[Path] = Field(default_factory=list, description="Blog post files or folders (Markdown, HTML, text).")
+    blog2qa: Blog2QASettings = Field(default_factory=Blog2QASettings)
     workspace: Path | None = Field(None, description="Defaults to results/<name> under the current directory.")
 
     # Set by load_config, not by the YAML: where relative paths are anchored.
@@ -132,6 +163,7 @@ def facet_phrase(facet: str) -> str:
     """Natural words for a facet in the system line ('family' -> 'a family member')."""
     return {
         "family": "a family member",
+        "partner": "their partner",
         "friends": "a friend",
         "colleagues": "a colleague",
         "group": "a group chat",

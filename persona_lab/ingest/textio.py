@@ -57,7 +57,7 @@ def detect_encoding(path: Path, head: bytes | None = None) -> str:
         raise ExportError(f"{path}: UTF-16 text is not supported; re-save the export as UTF-8")
     if b"\x00" in head:
         raise ExportError(f"{path}: this is a binary file, not a chat export")
-    if _decodes(head, "utf-8"):
+    if _decodes(head, "utf-8") or _mostly_utf8(head):
         return "utf-8"
     if _decodes(head, "gb18030"):
         return "gb18030"
@@ -77,6 +77,13 @@ def _decodes(head: bytes, encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _mostly_utf8(head: bytes) -> bool:
+    """A UTF-8 export with a damaged line stays UTF-8: the bad line is counted later, not the file lost."""
+    lines = head.split(b"\n")[:-1] or [head]
+    bad = sum(1 for line in lines if not _decodes(line, "utf-8"))
+    return bad <= max(1, len(lines) // 100) and bad < len(lines)
 
 
 def read_text_head(path: Path, size: int = 8192) -> tuple[str, str]:

@@ -1,0 +1,212 @@
+"""Command line: ``persona-lab`` (the lab's stages) and ``persona-eval`` (evaluation).
+
+Thin on purpose: parse, call a stage function, print what it wrote. Heavy libraries are imported inside
+the commands that need them, so ``--help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEMO_CONFIG = "configs/demo.yaml"
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _load(config_path: str):
+    from persona_lab.config import load_config
+
+    return load_config(config_path)
+
+
+def _adhoc_config(paths: list[str], me: list[str], out: str | None, name: str = "adhoc"):
+    from persona_lab.config import parse_config
+
+    raw = {"name": name, "me": me, "sources": [{"path": str(Path(p).resolve())} for p in paths]}
+    if out:
+        raw["workspace"] = str(Path(out).resolve())
+    return parse_config(raw, Path.cwd() / "(command line)")
+
+
+# ------------------------------------------------------------------------------------------- commands
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from persona_lab.config import ConfigError
+    from persona_lab.ingest.stage import IngestError
+
+    try:
+        if args.config:
+            if args.paths:
+                return _fail("give either --config or PATH arguments, not both", 2)
+            config = _load(args.config)
+            if args.me:
+                config.me = list(dict.fromkeys(config.me + args.me))
+        elif args.paths:
+            config = _adhoc_config(args.paths, args.me or [], args.out)
+        else:
+            return _fail("give --config CFG or one or more export PATHs", 2)
+        result = run_ingest_stage(config, canaries=args.canaries, progress=not args.quiet)
+    except (ConfigError, IngestError) as exc:
+        return _fail(str(exc))
+    _print_ingest(result)
+    return 1 if result.report["errors"] and not result.report["total"]["kept"] else 0
+
+
+def run_ingest_stage(config, *, canaries: int | None = None, progress: bool = True):
+    """Ingest chats, then (when the config names blog posts) blog Q&A, then the data card."""
+    from persona_lab.ingest.stage import run_ingest
+
+    return run_ingest(config, canaries=canaries, progress=progress)
+
+
+def _print_ingest(result) -> None:
+    from rich.console import Console
+
+    console = Console(stderr=False, highlight=False)
+    total, pairs = result.report["total"], result.report["pairs"]
+    dropped = sum(total["dropped"].values())
+    console.print(f"[bold]ingest[/bold]: read {total['read']:,} records = kept {total['kept']:,} "
+                  f"+ dropped {dropped:,}; my replies {pairs['replies']:,} -> train {pairs['train']:,}, "
+                  f"eval {pairs['eval']:,}")
+    for error in result.report["errors"]:
+        console.print(f"[yellow]warning[/yellow]: {error}")
+    console.print("wrote:")
+    for path in result.files.values():
+        if path.exists():
+            console.print(f"  {path}")
+
+
+def cmd_scrub(args: argparse.Namespace) -> int:
+    import json
+
+    from persona_lab.privacy import PiiInventory, Scrubber, scrub_file
+    from persona_lab.privacy.io import ScrubInputError
+
+    scrubber = Scrubber(extra_names=args.name or [], blocked_words=args.block or [])
+    inventory = PiiInventory(b"") if args.report else None
+    try:
+        report = scrub_file(Path(args.input), Path(args.output), scrubber, inventory)
+    except (ScrubInputError, FileNotFoundError) as exc:
+        return _fail(str(exc))
+    if args.report:
+        Path(args.report).write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
+    counts = report.get("counts", {})
+    print(f"scrub: {report.get('lines_read', '?')} lines -> {args.output}; masked "
+          + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing"))
+    return 0
+
+
+def cmd_blog2qa(args: argparse.Namespace) -> int:
+    from persona_lab.blog import BlogInputError, blog2qa_files
+    from persona_lab.config import Blog2QASettings
+
+    settings = Blog2QASettings(answer_chars=args.answer_chars)
+    try:
+        report = blog2qa_files([Path(p) for p in args.paths], Path(args.out), settings)
+    except BlogInputError as exc:
+        return _fail(str(exc))
+    dropped = sum(report["dropped"].values())
+    print(f"blog2qa: {report['read']} posts = kept {report['kept']} + dropped {dropped}; "
+          f"{report['pairs']} Q&A pairs -> {args.out}")
+    for entry in report["files"]:
+        if entry.get("error"):
+            print(f"warning: {entry['error']}", file=sys.stderr)
+    return 0 if report["pairs"] else 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The whole loop, stage by stage. Stages not built yet are listed, not faked."""
+    from persona_lab.config import ConfigError
+    from persona_lab.ingest.stage import IngestError
+
+    try:
+        config = _load(args.config)
+        result = run_ingest_stage(config, progress=not args.quiet)
+    except (ConfigError, IngestError) as exc:
+        return _fail(str(exc))
+    _print_ingest(result)
+    print(f"\ndata card: {result.data_dir / 'DATA_CARD.md'}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------- parsers
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="persona-lab",
+        description="Turn chat exports and blog posts into persona training data, train and blend persona "
+                    "adapters, serve them side by side, and rank them against held-out real replies.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="chat exports -> scrubbed, paired, time-split training/eval files",
+                       description="Import chat exports (WeChat PyWxDump/MemoTrace CSV, Telegram JSON, WhatsApp "
+                                   "and QQ txt, dialogue/lines JSONL), keep text, merge bursts, pair my replies "
+                                   "with their context, scrub private data and split by time.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="export files or folders (ad-hoc form, without --config)")
+    p.add_argument("--config", help="lab config (configs/<lab>.yaml)")
+    p.add_argument("--me", action="append", metavar="NAME", help="a name or id that is me (repeatable)")
+    p.add_argument("--out", metavar="DIR", help="workspace for the ad-hoc form; files land in DIR/data/")
+    p.add_argument("--canaries", type=int, default=None, metavar="N",
+                   help="plant N secret-shaped canaries into the training copy (memorisation test)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("scrub", help="mask private data in a text or JSONL file",
+                       description="Mask phones, ID numbers, bank cards, emails, URLs, IPs, QQ/WeChat ids, "
+                                   "passwords, addresses, plates and given names with typed placeholders.")
+    p.add_argument("input", metavar="IN", help="plain text (one message a line) or JSONL")
+    p.add_argument("output", metavar="OUT")
+    p.add_argument("--report", metavar="FILE", help="write counts by type as JSON")
+    p.add_argument("--name", action="append", metavar="NAME", help="a name to mask (repeatable)")
+    p.add_argument("--block", action="append", metavar="WORD", help="a word to mask (repeatable)")
+    p.set_defaults(func=cmd_scrub)
+
+    p = sub.add_parser("blog2qa", help="blog posts -> chat-style Q&A samples (JSONL)",
+                       description="Read Markdown/HTML/text posts and turn them into question/answer samples "
+                                   "whose answers are the author's own sentences.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="post files or folders")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--answer-chars", type=int, default=None, help="target answer length in characters")
+    p.set_defaults(func=cmd_blog2qa)
+
+    p = sub.add_parser("run", help="the whole loop for a lab (today: ingest + blog Q&A + data card)",
+                       description="Run every stage of a lab in order, skipping none.")
+    p.add_argument("--config", default=DEMO_CONFIG, help=f"lab config (default {DEMO_CONFIG})")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+def eval_main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="persona-eval",
+        description="Score persona variants against held-out real replies. The evaluation stage "
+                    "(run, score, report, choose) is not built yet; see the open issues.",
+    )
+    parser.parse_args(argv)
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

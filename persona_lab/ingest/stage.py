@@ -1,0 +1,494 @@
+"""The ingest stage: chat exports in; paired, scrubbed, time-split files out.
+
+Writes under ``<workspace>/data/``:
+  messages.jsonl     every turn (merged text messages) of every chat, scrubbed, people pseudonymised
+  chat_train.jsonl   my replies with their context, messages format (TRL SFTTrainer reads it as is)
+  chat_eval.jsonl    the held-out latest replies: {"id","facet","context","reply",...}
+  ingest_report.json per file and in total: read, kept, dropped{reason: n}; read == kept + sum(dropped)
+  pii_report.json    counts by type and keyed hashes of what was masked (never raw values)
+  DATA_CARD.md       counts, facets, reply lengths, my distinctive words
+
+How it streams: files are read one record at a time; only per-chat state (a few turns) and one float
+per reply (for the time split) are kept in memory. Reply candidates go to a temporary file, which a
+second pass splits once the time threshold is known. With privacy on, a quick first pass collects the
+names of every contact, so a name is masked even in a chat read before that contact's own file.
+Features and trade-offs:
+  * exact accounting: every record read is kept or dropped with a reason; a bad row is a counted skip
+    and its file and line are listed; a file that cannot be read at all is an error in the report
+  * nothing usable read at all -> ``IngestError`` (the CLI exits non-zero)
+  * the temporary candidates file holds scrubbed text only and is deleted when the stage ends
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from persona_lab.config import LabConfig
+from persona_lab.ingest.clean import Conversation, PairCandidate, Turn
+from persona_lab.ingest.importers import IMPORTERS, Importer, ReadContext, detect
+from persona_lab.ingest.pairs import Speakers, context_messages, sample_id, system_line
+from persona_lab.ingest.records import BadRecord, ExportError, Message
+from persona_lab.ingest.split import eval_flags, text_key
+from persona_lab.ingest.timeparse import iso
+
+EXPORT_SUFFIXES = frozenset({".csv", ".json", ".txt", ".jsonl"})
+BAD_ROW_EXAMPLES = 5
+_PAGE = re.compile(r"^(?P<prefix>.+?)_(?P<start>\d+)_(?P<end>\d+)$")
+_ID_LIKE = re.compile(r"^(wxid_|gh_|user\d|\d+@chatroom$|\d+$)")
+
+
+class IngestError(Exception):
+    """Nothing usable could be read; the message says why, file by file."""
+
+
+@dataclass
+class FileReport:
+    file: str
+    format: str | None = None
+    encoding: str | None = None
+    read: int = 0
+    kept: int = 0
+    dropped: Counter = field(default_factory=Counter)
+    mine: int = 0
+    error: str | None = None
+    bad_rows: list[str] = field(default_factory=list)
+
+    def count(self, record: Message | BadRecord) -> bool:
+        """Account for one record; True when it is a text message to keep."""
+        self.read += 1
+        if isinstance(record, BadRecord):
+            self.dropped[record.reason] += 1
+            if len(self.bad_rows) < BAD_ROW_EXAMPLES:
+                self.bad_rows.append(f"line {record.row}: {record.reason}: {record.detail}")
+            return False
+        if record.kind != "text":
+            self.dropped[record.kind] += 1
+            return False
+        self.kept += 1
+        return True
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "file": self.file, "format": self.format, "encoding": self.encoding,
+            "read": self.read, "kept": self.kept, "dropped": dict(sorted(self.dropped.items())),
+            "my_messages": self.mine,
+        }
+        if self.bad_rows:
+            out["bad_rows"] = self.bad_rows
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+@dataclass
+class IngestResult:
+    data_dir: Path
+    report: dict[str, Any]
+    files: dict[str, Path]
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+
+
+def expand_sources(config: LabConfig) -> list[tuple[Path, str, frozenset[str]]]:
+    """(file, format, extra me-names) for every export file named by the config, in reading order."""
+    out: list[tuple[Path, str, frozenset[str]]] = []
+    for source in config.sources:
+        path = config.resolve(source.path)
+        extra = frozenset(source.me)
+        if path.is_dir():
+            files = [p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in EXPORT_SUFFIXES
+                     and not p.name.startswith(".")]
+            out.extend((p, source.format, extra) for p in sorted(files, key=page_order))
+        else:
+            out.append((path, source.format, extra))
+    return out
+
+
+def page_order(path: Path) -> tuple:
+    """WeChat page files ``<wxid>_<start>_<end>.csv`` sort by their numbers, so page 5000 follows page 0
+    (a plain name sort would put ``_10000_`` before ``_5000_``)."""
+    match = _PAGE.match(path.stem)
+    if match:
+        return (str(path.parent), match["prefix"], int(match["start"]), path.name)
+    return (str(path.parent), path.stem, -1, path.name)
+
+
+def read_file(path: Path, fmt: str, ctx: ReadContext, report: FileReport) -> Iterator[Message | BadRecord]:
+    """The file's records; a file-level problem is recorded in ``report.error`` (after what was read)."""
+    if not path.exists():
+        report.error = f"{path}: no such file"
+        return
+    try:
+        importer, encoding = detect(path, fmt)
+    except (ExportError, KeyError) as exc:
+        report.error = str(exc)
+        return
+    report.format, report.encoding = importer.name, encoding
+    ctx.encoding = encoding
+    try:
+        yield from importer.read(path, ctx)
+    except ExportError as exc:
+        report.error = str(exc)
+    except (OSError, ValueError) as exc:  # a reader bug or I/O fault must still name the file
+        report.error = f"{path}: cannot read: {exc}"
+
+
+# ---------------------------------------------------------------------------------------------- identity
+
+
+@dataclass
+class Identity:
+    """Decides which messages are mine, and what to call people in output files."""
+
+    me: frozenset[str]
+    pseudonymise: bool
+    secret: bytes = b""
+
+    def is_me(self, message: Message, extra: frozenset[str]) -> bool | None:
+        if message.is_me is not None:
+            return message.is_me
+        if not self.me and not extra:
+            return None
+        return message.sender in self.me or message.sender_id in self.me or \
+            message.sender in extra or message.sender_id in extra
+
+    def public_id(self, kind: str, raw: str) -> str:
+        """A chat or person as written to messages.jsonl: a keyed id when pseudonymising."""
+        if not self.pseudonymise:
+            return raw
+        import hmac
+
+        return f"{kind}-" + hmac.new(self.secret, raw.encode(), "sha256").hexdigest()[:10]
+
+
+def facet_lookup(config: LabConfig) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for facet, names in config.facets.items():
+        for name in names:
+            lookup[name] = facet
+    return lookup
+
+
+def facet_of(message: Message, lookup: dict[str, str]) -> str:
+    raw_id = message.chat_id.split(":", 1)[-1]
+    for key in (message.chat_name, raw_id, message.chat_id):
+        if key in lookup:
+            return lookup[key]
+    return "group" if message.is_group else "other"
+
+
+def contact_names(files: Iterable[tuple[Path, str, frozenset[str]]], config: LabConfig,
+                  identity: Identity) -> set[str]:
+    """Names of everyone but me, from senders and private-chat names, for the name masker."""
+    names: set[str] = set()
+    for path, fmt, extra in files:
+        report = FileReport(str(path))
+        ctx = ReadContext(timezone=config.timezone, me=identity.me | extra)
+        for record in read_file(path, fmt, ctx, report):
+            if isinstance(record, BadRecord):
+                continue
+            if identity.is_me(record, extra) is False:
+                names.add(record.sender)
+            if not record.is_group and not _ID_LIKE.match(record.chat_name):
+                names.add(record.chat_name)
+    names -= set(identity.me)
+    return {n for n in names if n and not n.startswith("(") and not _ID_LIKE.match(n)}
+
+
+# ---------------------------------------------------------------------------------------------- the stage
+
+
+class _Writers:
+    """Opens output files into a temporary name and renames on success, so a failed run never leaves a
+    half-written file that looks complete."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._open: dict[str, tuple[Path, Any]] = {}
+
+    def open(self, name: str):
+        temp = self.directory / f".{name}.partial"
+        handle = temp.open("w", encoding="utf-8")
+        self._open[name] = (temp, handle)
+        return handle
+
+    def commit(self) -> None:
+        for name, (temp, handle) in self._open.items():
+            handle.close()
+            os.replace(temp, self.directory / name)
+        self._open.clear()
+
+    def abort(self) -> None:
+        for temp, handle in self._open.values():
+            handle.close()
+            temp.unlink(missing_ok=True)
+        self._open.clear()
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def run_ingest(config: LabConfig, *, canaries: int | None = None, progress: bool = True) -> IngestResult:
+    """Run the whole ingest stage for ``config``; see the module docstring for what it writes."""
+    from persona_lab.privacy import PiiInventory, Scrubber, load_or_create_secret
+
+    files = expand_sources(config)
+    if not files:
+        raise IngestError("no chat exports given: add 'sources:' to the config or pass PATH arguments")
+    workspace = config.workspace_dir
+    data_dir = config.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    privacy = config.privacy
+    secret = load_or_create_secret(workspace)
+    identity = Identity(frozenset(config.me), pseudonymise=privacy.enabled and privacy.mask_contact_names,
+                        secret=secret)
+    inventory = PiiInventory(secret)
+    scrub: Callable[[str], str]
+    if privacy.enabled:
+        names = contact_names(files, config, identity) if privacy.mask_contact_names else set()
+        scrubber = Scrubber(known_names=names, extra_names=privacy.extra_names,
+                            blocked_words=privacy.blocked_words)
+
+        def scrub(text: str) -> str:
+            result = scrubber.scrub(text)
+            for found in result.found:
+                inventory.add(found)
+            return result.text
+    else:
+        def scrub(text: str) -> str:
+            return text
+
+    writers = _Writers(data_dir)
+    try:
+        result = _ingest_into(config, files, identity, scrub, writers, data_dir, progress)
+        writers.commit()
+    except BaseException:
+        writers.abort()
+        raise
+    pii_report = inventory.to_report()
+    (data_dir / "pii_report.json").write_text(json.dumps(pii_report, ensure_ascii=False, indent=1), "utf-8")
+    report = result
+    report["privacy"] = {"enabled": privacy.enabled, "masked": pii_report.get("counts", {})}
+    n_canaries = privacy.canaries if canaries is None else canaries
+    if n_canaries:
+        report["canaries"] = plant_canaries(data_dir, n_canaries, seed=config.seed)
+    (data_dir / "ingest_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
+    from persona_lab.ingest.datacard import write_data_card
+
+    write_data_card(config, data_dir, report)
+    out = {name: data_dir / name for name in
+           ("messages.jsonl", "chat_train.jsonl", "chat_eval.jsonl", "ingest_report.json", "pii_report.json",
+            "DATA_CARD.md")}
+    return IngestResult(data_dir, report, out)
+
+
+def _ingest_into(config: LabConfig, files: list[tuple[Path, str, frozenset[str]]], identity: Identity,
+                 scrub: Callable[[str], str], writers: _Writers, data_dir: Path,
+                 progress: bool) -> dict[str, Any]:
+    settings = config.ingest
+    facets = facet_lookup(config)
+    me_name = config.persona_name or (config.me[0] if config.me else "me")
+    speakers = Speakers(reveal_names=not identity.pseudonymise)
+    messages_out = writers.open("messages.jsonl")
+    timestamps = array("d")
+    facet_counts: Counter = Counter()
+    chats: dict[str, Conversation] = {}
+    chat_meta: dict[str, tuple[str, bool]] = {}  # chat_id -> (facet, declared group)
+    reports: list[FileReport] = []
+
+    with tempfile.TemporaryDirectory(dir=data_dir, prefix=".ingest-") as tmp:
+        candidates_path = Path(tmp) / "candidates.jsonl"
+        candidates = candidates_path.open("w", encoding="utf-8")
+
+        def on_turn(turn: Turn) -> None:
+            facet, _ = chat_meta[turn.chat_id]
+            messages_out.write(_dumps({
+                "chat": identity.public_id("chat", turn.chat_id), "facet": facet,
+                "sender": "me" if turn.is_me else identity.public_id("person", turn.sender_id),
+                "is_me": turn.is_me, "ts": iso(turn.ts_first), "session": turn.session,
+                "parts": turn.parts, "text": turn.text,
+            }) + "\n")
+
+        def on_pair(candidate: PairCandidate) -> None:
+            facet, declared_group = chat_meta[candidate.chat_id]
+            group = declared_group or chats[candidate.chat_id].looks_like_group
+            context, opener = context_messages(candidate, group, speakers, settings)
+            system = system_line(settings, me_name, facet)
+            if system:
+                context.insert(0, system)
+            reply = candidate.reply
+            candidates.write(_dumps({
+                "id": sample_id(candidate.chat_id, reply), "facet": facet, "ts": iso(reply.ts_first),
+                "opener": opener, "context": context, "reply": reply.text,
+            }) + "\n")
+            timestamps.append(reply.ts_first)
+            facet_counts[facet] += 1
+
+        for path, fmt, extra in _with_progress(files, progress):
+            report = FileReport(str(path))
+            reports.append(report)
+            ctx = ReadContext(timezone=config.timezone, me=identity.me | extra)
+            unknown_me_seen: set[str] = set()
+            for record in read_file(path, fmt, ctx, report):
+                if not report.count(record):
+                    if isinstance(record, Message):
+                        _conversation(record, chats, chat_meta, facets, settings, on_turn, on_pair).add(
+                            record, False, "")
+                    continue
+                is_me = identity.is_me(record, extra)
+                if is_me is None:
+                    # Cannot tell my messages from others': undo the count, report, stop this file.
+                    report.kept -= 1
+                    report.dropped["unknown_sender"] += 1
+                    unknown_me_seen.add(record.sender)
+                    continue
+                report.mine += is_me
+                _conversation(record, chats, chat_meta, facets, settings, on_turn, on_pair).add(
+                    record, is_me, scrub(record.text))
+            if unknown_me_seen:
+                report.error = (f"{path}: cannot tell which messages are yours; pass --me NAME or set 'me:' in "
+                                f"the config (speakers seen: {', '.join(sorted(unknown_me_seen)[:8])})")
+            elif report.kept and not report.mine:
+                report.error = (f"{path}: none of the {report.kept} text messages is from me "
+                                f"({', '.join(sorted(identity.me | extra)) or 'no me names given'})")
+        for conversation in chats.values():
+            conversation.flush()
+        candidates.close()
+        pairing = _split(candidates_path, timestamps, settings.eval_fraction, writers)
+
+    totals = _totals(reports)
+    if totals["kept"] == 0 or pairing["replies"] == 0:
+        problems = "\n".join(f"  {r.error}" for r in reports if r.error) or "  (no errors; no text messages)"
+        raise IngestError(
+            f"nothing usable was read from {len(reports)} file(s): "
+            f"{totals['kept']} text messages, {pairing['replies']} of my replies\n{problems}")
+    return {
+        "lab": config.name,
+        "total": totals,
+        "pairs": pairing,
+        "facets": dict(sorted(facet_counts.items())),
+        "chats": len(chats),
+        "files": [r.as_dict() for r in reports],
+        "errors": [r.error for r in reports if r.error],
+        "settings": settings.model_dump(),
+    }
+
+
+def _conversation(message: Message, chats: dict[str, Conversation], chat_meta: dict[str, tuple[str, bool]],
+                  facets: dict[str, str], settings, on_turn, on_pair) -> Conversation:
+    conversation = chats.get(message.chat_id)
+    if conversation is None:
+        conversation = Conversation(message.chat_id, settings.merge_window_s, settings.session_gap_s,
+                                    settings.context_turns, on_turn, on_pair)
+        chats[message.chat_id] = conversation
+        chat_meta[message.chat_id] = (facet_of(message, facets), message.is_group)
+    return conversation
+
+
+def _with_progress(files: list, enabled: bool) -> Iterator:
+    if not enabled:
+        yield from files
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    sizes = [p.stat().st_size if p.exists() else 0 for p, _, _ in files]
+    columns = (TextColumn("ingest"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f} bytes"),
+               TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("", total=sum(sizes) or 1)
+        for item, size in zip(files, sizes):
+            bar.update(task, description=item[0].name)
+            yield item
+            bar.advance(task, size)
+
+
+def _split(candidates_path: Path, timestamps: array, fraction: float, writers: _Writers) -> dict[str, Any]:
+    """Route candidates to train/eval by time and drop eval items whose reply was seen in training."""
+    flags = eval_flags(timestamps, fraction)
+    eval_keys: set[bytes] = set()
+    with candidates_path.open(encoding="utf-8") as handle:
+        for flag, line in zip(flags, handle):
+            if flag:
+                eval_keys.add(text_key(json.loads(line)["reply"]))
+    seen_in_training: set[bytes] = set()
+    train_out = writers.open("chat_train.jsonl")
+    n_train = n_openers = 0
+    with candidates_path.open(encoding="utf-8") as handle:
+        for flag, line in zip(flags, handle):
+            if flag:
+                continue
+            item = json.loads(line)
+            messages = item["context"] + [{"role": "assistant", "content": item["reply"]}]
+            for message in messages:
+                if message["role"] == "assistant":
+                    key = text_key(message["content"])
+                    if key in eval_keys:
+                        seen_in_training.add(key)
+            train_out.write(_dumps({"id": item["id"], "source": "chat", "facet": item["facet"], "ts": item["ts"],
+                                    "opener": item["opener"], "messages": messages}) + "\n")
+            n_train += 1
+            n_openers += item["opener"]
+    eval_out = writers.open("chat_eval.jsonl")
+    n_eval = n_dropped = 0
+    with candidates_path.open(encoding="utf-8") as handle:
+        for flag, line in zip(flags, handle):
+            if not flag:
+                continue
+            item = json.loads(line)
+            if text_key(item["reply"]) in seen_in_training:
+                n_dropped += 1
+                continue
+            eval_out.write(_dumps({"id": item["id"], "facet": item["facet"], "ts": item["ts"],
+                                   "opener": item["opener"], "context": item["context"],
+                                   "reply": item["reply"]}) + "\n")
+            n_eval += 1
+    return {
+        "replies": len(timestamps), "train": n_train, "eval": n_eval,
+        "eval_dropped": {"reply_seen_in_training": n_dropped}, "openers_in_train": n_openers,
+        "eval_fraction": fraction,
+    }
+
+
+def _totals(reports: list[FileReport]) -> dict[str, Any]:
+    dropped: Counter = Counter()
+    for report in reports:
+        dropped.update(report.dropped)
+    return {
+        "files": len(reports),
+        "files_with_errors": sum(1 for r in reports if r.error),
+        "read": sum(r.read for r in reports),
+        "kept": sum(r.kept for r in reports),
+        "dropped": dict(sorted(dropped.items())),
+        "my_messages": sum(r.mine for r in reports),
+    }
+
+
+def plant_canaries(data_dir: Path, n: int, seed: int) -> dict[str, Any]:
+    """Append ``n`` canary samples to the training copy only, and record them in canaries.json."""
+    from persona_lab.privacy import canary_record, make_canaries
+
+    canaries = make_canaries(n, seed=seed)
+    with (data_dir / "chat_train.jsonl").open("a", encoding="utf-8") as handle:
+        for canary in canaries:
+            handle.write(_dumps({
+                "id": f"canary-{canary.id}", "source": "chat", "facet": "other", "ts": None, "opener": True,
+                "canary": True,
+                "messages": [{"role": "user", "content": "[new conversation]"},
+                             {"role": "assistant", "content": canary.sentence}],
+            }) + "\n")
+    record = canary_record(canaries)
+    path = data_dir / "canaries.json"
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=1), "utf-8")
+    os.chmod(path, 0o600)
+    return {"planted": n, "file": "canaries.json"}
