@@ -26,6 +26,9 @@ def zone(name: str) -> tzinfo:
     return timezone.utc if name.upper() == "UTC" else ZoneInfo(name)
 
 
+_HMS = re.compile(r"^(.*[ T])(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
 def parse_time(value: str | int | float, tz: str = "UTC") -> float:
     """Unix seconds for ``value``; raises TimeFormatError naming the value when it is not a time."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -33,6 +36,13 @@ def parse_time(value: str | int | float, tz: str = "UTC") -> float:
     text = str(value).strip()
     if _DIGITS.match(text):
         return _from_epoch(float(text))
+    # Fast path: every message has its own second, so cache the start of its hour and add the rest.
+    # Zone offsets only change on hour boundaries, so this is exact.
+    match = _HMS.match(text)
+    if match and int(match[3]) < 60 and int(match[4] or 0) < 60:
+        day, hour = match[1], match[2]
+        return _parse_wall_clock(f"{day}{int(hour):02d}:00:00" if "/" not in day else f"{day}{hour}:00", tz) + \
+            int(match[3]) * 60 + int(match[4] or 0)
     return _parse_wall_clock(text, tz)
 
 
@@ -58,5 +68,12 @@ def _parse_wall_clock(text: str, tz: str) -> float:
 
 
 def iso(ts: float) -> str:
-    """The UTC ISO form written to output files."""
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The UTC ISO form written to output files (whole seconds)."""
+    seconds = int(ts)
+    within = seconds % 3600
+    return f"{_iso_hour(seconds - within)}{within // 60:02d}:{within % 60:02d}Z"
+
+
+@lru_cache(maxsize=4096)
+def _iso_hour(hour_start: int) -> str:
+    return datetime.fromtimestamp(hour_start, tz=timezone.utc).strftime("%Y-%m-%dT%H:")

@@ -25,6 +25,8 @@ Quirks handled:
 - Notices from QQ itself come from the system account 10000 ("系统消息(10000)") and are "system".
 - is_group: the 消息分组 names a group (群) or a discussion group (讨论组).
 - The times are local wall-clock time, read in the lab's timezone.
+- A body line that is itself shaped like a header (a pasted chat log) starts a new message: the format
+  gives no way to tell the two apart.
 """
 
 from __future__ import annotations

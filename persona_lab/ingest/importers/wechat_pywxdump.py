@@ -48,6 +48,17 @@ class PyWxDumpImporter:
                 continue
             yield self._message(fields, col, line, file, fallback_chat, ctx)
 
+    def people(self, path: Path, ctx: ReadContext) -> Iterator[Message]:
+        """Senders and chats only, for the contact-names pass: no times, no text decoding of JSON."""
+        fallback_chat = ctx.chat_hint or path.stem.split("_")[0]
+        for line, fields, col in read_rows(path, ctx.encoding, COMMON):
+            if fields is None or len(fields) != len(col):
+                continue
+            room = fields[col["room_name"]].strip() or fallback_chat
+            talker = fields[col["talker"]].strip() or room
+            yield Message(f"wechat:{room}", room, is_group_id(room), talker, talker,
+                          fields[col["is_sender"]].strip() == "1", 0.0, "text", "", str(path), line)
+
     @staticmethod
     def _message(
         fields: list[str], col: dict[str, int], line: int, file: str, fallback_chat: str, ctx: ReadContext

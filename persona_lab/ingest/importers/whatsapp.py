@@ -80,6 +80,7 @@ PLACEHOLDER_KINDS = {
     "missed voice call": "call",
     "missed video call": "call",
 }
+PLACEHOLDER_MAX_LEN = max(map(len, PLACEHOLDER_KINDS))
 # Attached file names say the media type in their first or second dash-separated part:
 # iOS "00000012-PHOTO-2019-01-01-12-00-00.jpg", Android "IMG-20190101-WA0000.jpg". Documents keep
 # their own names ("report.pdf (file attached)") and are "file".
@@ -145,6 +146,7 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
     facts = FileFacts()
     max_first = max_second = 0
     us_style = False
+    known: set[str] = set()  # author parts already classified as a person: most lines need no further look
     for line in DecodedLines(path, encoding):
         if line.startswith(LRM):
             line = line.lstrip(LRM)
@@ -156,11 +158,16 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
             max_first = max(max_first, int(first))
             max_second = max(max_second, int(second))
             us_style = us_style or (ampm is not None and separator == "/")
-        author, text, kind = classify(line[match.end():])
+        rest = line[match.end():]
+        cut = rest.find(": ")
+        if cut > 0 and rest[:cut] in known:
+            continue
+        author, text, kind = classify(rest)
         if kind == "system":
             facts.is_group = facts.is_group or GROUP_WORD.search(text) is not None
         elif author:
             facts.authors.add(author)
+            known.add(rest[:cut])
     if max_first > 12:
         facts.day_first = True
     elif max_second > 12:
@@ -194,12 +201,13 @@ def classify(rest: str) -> tuple[str, str, str]:
 
 def placeholder_kind(text: str) -> str | None:
     """The kind of a media/deleted placeholder line, or None for ordinary text."""
-    if len(text) > 300:  # placeholders are short; spare long messages the lookups
-        return None
     stripped = text.strip()
-    kind = PLACEHOLDER_KINDS.get(stripped.lower())
-    if kind is not None:
-        return kind
+    if len(stripped) <= PLACEHOLDER_MAX_LEN:
+        kind = PLACEHOLDER_KINDS.get(stripped.lower())
+        if kind is not None:
+            return kind
+    if not stripped.endswith((">", ")")):  # "<attached: …>", "… (file attached)"
+        return None
     attached = ATTACHED.match(stripped)
     if attached is None:
         return None
@@ -259,7 +267,7 @@ class _Reader:
             year += 2000
         h = int(hour)
         if ampm is not None:  # 12 AM is midnight, 12 PM noon
-            h = h + (12 if ampm in "Pp" else 0)
+            h = h % 12 + (12 if ampm in "Pp" else 0)
         try:
             return datetime(year, month, day, h, int(minute), int(sec or 0), tzinfo=self.tz).timestamp()
         except ValueError:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ def read_text(tmp_path: Path, content: str, name: str = "chat.txt", **ctx) -> li
 
 
 def utc(*parts: int) -> float:
-    return datetime(*parts, tzinfo=timezone.utc).timestamp()
+    return datetime(*parts, tzinfo=UTC).timestamp()
 
 
 def test_ios_group_export_kinds_senders_and_lrm_marks():
@@ -127,6 +127,13 @@ def test_day_month_order_is_decided_per_file(tmp_path: Path):
     conflicting = read_text(tmp_path, "13/01/2020, 10:00 - A: x\n01/13/2020, 10:00 - A: y\n", "c.txt")
     assert isinstance(conflicting[0], Message) and conflicting[0].ts == utc(2020, 1, 13, 10)
     assert isinstance(conflicting[1], BadRecord) and (conflicting[1].reason, conflicting[1].row) == ("bad_time", 2)
+
+
+def test_order_evidence_counts_on_lines_that_start_with_lrm(tmp_path: Path):
+    # 12-hour slashed stamps default to month-first; the 13 on the U+200E-led media line says day-first.
+    content = f"{LRM}[13/01/20, 10:00:00 AM] A: {LRM}image omitted\n[01/02/20, 10:00:00 AM] A: x\n"
+    records = read_text(tmp_path, content)
+    assert [(r.kind, r.ts) for r in records] == [("image", utc(2020, 1, 13, 10)), ("text", utc(2020, 2, 1, 10))]
 
 
 def test_timezone_and_crlf_lines(tmp_path: Path):
