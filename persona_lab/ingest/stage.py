@@ -290,6 +290,11 @@ def run_ingest(config: LabConfig, *, canaries: int | None = None, progress: bool
     (data_dir / "pii_report.json").write_text(json.dumps(pii_report, ensure_ascii=False, indent=1), "utf-8")
     report = result
     report["privacy"] = {"enabled": privacy.enabled, "masked": pii_report.get("counts", {})}
+    if config.blog:
+        report["blog"] = ingest_blog(config, data_dir, scrub)
+        pii_report = inventory.to_report()  # blog text was scrubbed too
+        (data_dir / "pii_report.json").write_text(json.dumps(pii_report, ensure_ascii=False, indent=1), "utf-8")
+        report["privacy"]["masked"] = pii_report.get("counts", {})
     n_canaries = privacy.canaries if canaries is None else canaries
     if n_canaries:
         report["canaries"] = plant_canaries(data_dir, n_canaries, seed=config.seed)
@@ -298,8 +303,8 @@ def run_ingest(config: LabConfig, *, canaries: int | None = None, progress: bool
 
     write_data_card(config, data_dir, report)
     out = {name: data_dir / name for name in
-           ("messages.jsonl", "chat_train.jsonl", "chat_eval.jsonl", "ingest_report.json", "pii_report.json",
-            "DATA_CARD.md")}
+           ("messages.jsonl", "chat_train.jsonl", "chat_eval.jsonl", "blog_train.jsonl", "ingest_report.json",
+            "pii_report.json", "DATA_CARD.md")}
     return IngestResult(data_dir, report, out)
 
 
@@ -482,6 +487,18 @@ def _totals(reports: list[FileReport]) -> dict[str, Any]:
         "dropped": dict(sorted(dropped.items())),
         "my_messages": sum(r.mine for r in reports),
     }
+
+
+def ingest_blog(config: LabConfig, data_dir: Path, scrub: Callable[[str], str]) -> dict[str, Any]:
+    """Blog posts -> blog_train.jsonl; answers sized near 3x my median chat reply unless configured."""
+    from persona_lab.blog import blog2qa_files
+    from persona_lab.ingest.datacard import percentile, reply_lengths
+
+    lengths = sorted(reply_lengths([data_dir / "chat_train.jsonl", data_dir / "chat_eval.jsonl"]))
+    target = max(20, int(3 * percentile(lengths, 0.5))) if lengths else None
+    paths = [config.resolve(p) for p in config.blog]
+    return blog2qa_files(paths, data_dir / "blog_train.jsonl", config.blog2qa, target, scrub=scrub,
+                         cache_dir=config.workspace_dir / ".cache" / "blog2qa")
 
 
 def plant_canaries(data_dir: Path, n: int, seed: int) -> dict[str, Any]:
