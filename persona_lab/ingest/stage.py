@@ -321,6 +321,7 @@ def _ingest_into(config: LabConfig, files: list[tuple[Path, str, frozenset[str]]
     chats: dict[str, Conversation] = {}
     chat_meta: dict[str, tuple[str, bool]] = {}  # chat_id -> (facet, declared group)
     reports: list[FileReport] = []
+    system_lines: dict[str, dict[str, str] | None] = {}
 
     with tempfile.TemporaryDirectory(dir=data_dir, prefix=".ingest-") as tmp:
         candidates_path = Path(tmp) / "candidates.jsonl"
@@ -339,9 +340,11 @@ def _ingest_into(config: LabConfig, files: list[tuple[Path, str, frozenset[str]]
             facet, declared_group = chat_meta[candidate.chat_id]
             group = declared_group or chats[candidate.chat_id].looks_like_group
             context, opener = context_messages(candidate, group, speakers, settings)
-            system = system_line(settings, me_name, facet)
+            if facet not in system_lines:
+                system_lines[facet] = system_line(settings, me_name, facet)
+            system = system_lines[facet]
             if system:
-                context.insert(0, system)
+                context.insert(0, dict(system))
             reply = candidate.reply
             candidates.write(_dumps({
                 "id": sample_id(candidate.chat_id, reply), "facet": facet, "ts": iso(reply.ts_first),
@@ -358,8 +361,8 @@ def _ingest_into(config: LabConfig, files: list[tuple[Path, str, frozenset[str]]
             for record in read_file(path, fmt, ctx, report):
                 if not report.count(record):
                     if isinstance(record, Message):
-                        _conversation(record, chats, chat_meta, facets, settings, on_turn, on_pair).add(
-                            record, False, "")
+                        (chats.get(record.chat_id) or _conversation(
+                            record, chats, chat_meta, facets, settings, on_turn, on_pair)).add(record, False, "")
                     continue
                 is_me = identity.is_me(record, extra)
                 if is_me is None:
@@ -369,8 +372,8 @@ def _ingest_into(config: LabConfig, files: list[tuple[Path, str, frozenset[str]]
                     unknown_me_seen.add(record.sender)
                     continue
                 report.mine += is_me
-                _conversation(record, chats, chat_meta, facets, settings, on_turn, on_pair).add(
-                    record, is_me, scrub(record.text))
+                (chats.get(record.chat_id) or _conversation(
+                    record, chats, chat_meta, facets, settings, on_turn, on_pair)).add(record, is_me, scrub(record.text))
             if unknown_me_seen:
                 report.error = (f"{path}: cannot tell which messages are yours; pass --me NAME or set 'me:' in "
                                 f"the config (speakers seen: {', '.join(sorted(unknown_me_seen)[:8])})")

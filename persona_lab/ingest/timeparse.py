@@ -29,8 +29,26 @@ def zone(name: str) -> tzinfo:
 _HMS = re.compile(r"^(.*[ T])(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
+_MINUTES: dict[str, float] = {}  # "YYYY-MM-DD HH:MM|zone" -> unix seconds; bounded below
+
+
 def parse_time(value: str | int | float, tz: str = "UTC") -> float:
     """Unix seconds for ``value``; raises TimeFormatError naming the value when it is not a time."""
+    if type(value) is str and len(value) == 19 and value[16] == ":" and value[13] == ":":
+        # The common "YYYY-MM-DD HH:MM:SS": one dict lookup per message for its minute.
+        seconds = value[17:]
+        if seconds.isdigit() and int(seconds) < 60:
+            key = value[:16] + tz
+            base = _MINUTES.get(key)
+            if base is None:
+                if len(_MINUTES) > 20_000:
+                    _MINUTES.clear()
+                try:
+                    base = _parse_wall_clock(value[:16] + ":00", tz)
+                except TimeFormatError:
+                    raise TimeFormatError(f"not a time: {value!r}") from None
+                _MINUTES[key] = base
+            return base + int(seconds)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _from_epoch(float(value))
     text = str(value).strip()

@@ -36,68 +36,79 @@ class PyWxDumpImporter:
     def read(self, path: Path, ctx: ReadContext) -> Iterator[Message | BadRecord]:
         fallback_chat = ctx.chat_hint or path.stem.split("_")[0]
         file = str(path)
+        tz = ctx.timezone
         rows = read_rows(path, ctx.encoding, COMMON)
+        # Column positions and per-file lookups hoisted out of the loop: this is the hot path of ingest.
+        i_type = i_sender = i_talker = i_room = i_time = i_text = i_json = i_forward = -1
+        n_columns = 0
+        kinds: dict[str, str] = {}
         for line, fields, col in rows:
+            if n_columns == 0:
+                n_columns = len(col)
+                i_type, i_sender, i_talker = col["type_name"], col["is_sender"], col["talker"]
+                i_room, i_time = col["room_name"], col["CreateTime"]
+                i_text, i_json, i_forward = col.get("msg", -1), col.get("content", -1), col.get("is_forward", -1)
             if fields is None:
                 yield BadRecord("undecodable", file, line, "a line of this row is not valid text")
                 continue
-            if len(fields) != len(col):
+            if len(fields) != n_columns:
                 detail = fields[0][14:] if fields and fields[0].startswith("__csv_error__") else (
-                    f"{len(fields)} fields, header has {len(col)}")
+                    f"{len(fields)} fields, header has {n_columns}")
                 yield BadRecord("malformed_row", file, line, detail)
                 continue
-            yield self._message(fields, col, line, file, fallback_chat, ctx)
+            sender_flag = fields[i_sender].strip()
+            if sender_flag != "0" and sender_flag != "1":
+                yield BadRecord("malformed_row", file, line, f"is_sender is {sender_flag!r}, expected 0 or 1")
+                continue
+            try:
+                ts = parse_time(fields[i_time], tz)
+            except TimeFormatError as exc:
+                yield BadRecord("bad_time", file, line, f"CreateTime: {exc}")
+                continue
+            text = fields[i_text] if i_text >= 0 else _json_msg(fields[i_json])
+            if text is None:
+                yield BadRecord("malformed_row", file, line, 'content is not the JSON {"src","msg"} it should be')
+                continue
+            type_name = fields[i_type]
+            kind = kinds.get(type_name)
+            if kind is None:
+                kind = kinds[type_name] = kind_of_type_name(type_name)
+            if i_forward >= 0 and fields[i_forward].strip().lower() in ("1", "true"):
+                kind = "forward"
+            if kind == "text" and not text.strip():
+                kind = "empty"
+            room = fields[i_room].strip() or fallback_chat
+            talker = fields[i_talker].strip() or room
+            yield Message(f"wechat:{room}", room, is_group_id(room), talker, talker, sender_flag == "1", ts, kind,
+                          text if kind == "text" else "", file, line)
 
     def people(self, path: Path, ctx: ReadContext) -> Iterator[Message]:
-        """Senders and chats only, for the contact-names pass: no times, no text decoding of JSON."""
+        """One record per distinct (sender, chat) for the contact-names pass: no times, no text."""
         fallback_chat = ctx.chat_hint or path.stem.split("_")[0]
+        seen: set[tuple[str, str, str]] = set()
+        i_room = i_talker = i_sender = n_columns = -1
         for line, fields, col in read_rows(path, ctx.encoding, COMMON):
-            if fields is None or len(fields) != len(col):
+            if n_columns < 0:
+                n_columns, i_room, i_talker, i_sender = len(col), col["room_name"], col["talker"], col["is_sender"]
+            if fields is None or len(fields) != n_columns:
                 continue
-            room = fields[col["room_name"]].strip() or fallback_chat
-            talker = fields[col["talker"]].strip() or room
-            yield Message(f"wechat:{room}", room, is_group_id(room), talker, talker,
-                          fields[col["is_sender"]].strip() == "1", 0.0, "text", "", str(path), line)
+            key = (fields[i_talker], fields[i_room], fields[i_sender])
+            if key in seen:
+                continue
+            seen.add(key)
+            room = key[1].strip() or fallback_chat
+            talker = key[0].strip() or room
+            yield Message(f"wechat:{room}", room, is_group_id(room), talker, talker, key[2].strip() == "1", 0.0,
+                          "text", "", str(path), line)
 
-    @staticmethod
-    def _message(
-        fields: list[str], col: dict[str, int], line: int, file: str, fallback_chat: str, ctx: ReadContext
-    ) -> Message | BadRecord:
-        sender_flag = fields[col["is_sender"]].strip()
-        if sender_flag not in ("0", "1"):
-            return BadRecord("malformed_row", file, line, f"is_sender is {sender_flag!r}, expected 0 or 1")
-        try:
-            ts = parse_time(fields[col["CreateTime"]], ctx.timezone)
-        except TimeFormatError as exc:
-            return BadRecord("bad_time", file, line, f"CreateTime: {exc}")
-        if "msg" in col:
-            text = fields[col["msg"]]
-        else:
-            try:
-                payload = json.loads(fields[col["content"]] or "{}")
-                text = str(payload.get("msg", "")) if isinstance(payload, dict) else str(payload)
-            except json.JSONDecodeError:
-                return BadRecord("malformed_row", file, line, "content is not the JSON {\"src\",\"msg\"} it should be")
-        kind = kind_of_type_name(fields[col["type_name"]])
-        if "is_forward" in col and fields[col["is_forward"]].strip().lower() in ("1", "true"):
-            kind = "forward"
-        if kind == "text" and not text.strip():
-            kind = "empty"
-        room = fields[col["room_name"]].strip() or fallback_chat
-        talker = fields[col["talker"]].strip()
-        return Message(
-            chat_id=f"wechat:{room}",
-            chat_name=room,
-            is_group=is_group_id(room),
-            sender=talker or room,
-            sender_id=talker or room,
-            is_me=sender_flag == "1",
-            ts=ts,
-            kind=kind,
-            text=text if kind == "text" else "",
-            file=file,
-            row=line,
-        )
+
+def _json_msg(content: str) -> str | None:
+    """The ``msg`` of the old layout's JSON ``content``; None when it is not that JSON."""
+    try:
+        payload = json.loads(content or "{}")
+    except json.JSONDecodeError:
+        return None
+    return str(payload.get("msg", "")) if isinstance(payload, dict) else str(payload)
 
 
 IMPORTER = PyWxDumpImporter()
