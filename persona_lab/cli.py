@@ -120,18 +120,95 @@ def cmd_blog2qa(args: argparse.Namespace) -> int:
     return 0 if report["pairs"] else 1
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from persona_lab.config import ConfigError
+    from persona_lab.train.base import BaseModelError
+    from persona_lab.train.sft import TrainError
+
+    try:
+        config = _load(args.config)
+        sources = ["chat", "blog"] if args.source == "all" else [args.source]
+        for source in sources:
+            _train_one(config, source, resume=args.resume, quick=args.quick, progress=not args.quiet)
+    except (ConfigError, TrainError, BaseModelError) as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def _train_one(config, source: str, *, resume: bool, quick: bool, progress: bool) -> None:
+    from persona_lab.train.sft import train_source
+
+    if source == "blog" and not (config.data_dir / "blog_train.jsonl").exists():
+        print("train blog: skipped (no blog posts in this lab)")
+        return
+    result = train_source(config, source, resume=resume, quick=quick, progress=progress)
+    m = result.manifest
+    state = "unchanged, reused" if result.skipped else f"{m['seconds']:.0f} s, {m['tokens']:,} tokens"
+    quick_note = " [--quick: steps capped at 10]" if m.get("quick") else ""
+    print(f"train {source}: {m['steps']} steps, loss {m['train_loss']:.3f} ({state}){quick_note} -> {result.adapter_dir}")
+
+
+def cmd_blend(args: argparse.Namespace) -> int:
+    from persona_lab.blend.merge import BlendError
+    from persona_lab.blend.stage import run_blend
+    from persona_lab.config import ConfigError
+    from persona_lab.train.base import BaseModelError
+
+    try:
+        config = _load(args.config)
+        registry = run_blend(config, merge_full=args.merge_full)
+    except (ConfigError, BlendError, BaseModelError) as exc:
+        return _fail(str(exc))
+    _print_variants(registry)
+    return 0
+
+
+def cmd_variants(args: argparse.Namespace) -> int:
+    from persona_lab.blend.registry import load_registry
+    from persona_lab.config import ConfigError
+
+    try:
+        registry = load_registry(_load(args.config))
+    except (ConfigError, FileNotFoundError) as exc:
+        return _fail(str(exc))
+    _print_variants(registry)
+    return 0
+
+
+def _print_variants(registry: dict) -> None:
+    print(f"variants of lab {registry['lab']} (base {registry['base_model']}):")
+    for v in registry["variants"]:
+        detail = ""
+        if v["kind"] == "adapter":
+            detail = f"rank {v['rank']}, {v['steps']} steps"
+        elif v["kind"] == "blend":
+            ratio = ":".join(f"{w:g}" for w in v["weights"].values())
+            detail = (f"{'+'.join(v['parents'])} {ratio} ({v['method']}, "
+                      f"{'normalised' if v['normalize'] else 'weights/10'}), rank {v['rank']}")
+        print(f"  {v['name']:<10} {v['kind']:<9} {detail}")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """The whole loop, stage by stage. Stages not built yet are listed, not faked."""
+    """The whole loop, stage by stage: ingest (with blog Q&A), train both adapters, blend, registry."""
+    from persona_lab.blend.merge import BlendError
+    from persona_lab.blend.stage import run_blend
     from persona_lab.config import ConfigError
     from persona_lab.ingest.stage import IngestError
+    from persona_lab.train.base import BaseModelError
+    from persona_lab.train.sft import TrainError
 
     try:
         config = _load(args.config)
         result = run_ingest_stage(config, progress=not args.quiet)
-    except (ConfigError, IngestError) as exc:
+        _print_ingest(result)
+        print(f"data card: {result.data_dir / 'DATA_CARD.md'}")
+        for source in ("chat", "blog"):
+            _train_one(config, source, resume=False, quick=args.quick, progress=not args.quiet)
+        registry = run_blend(config)
+    except (ConfigError, IngestError, TrainError, BaseModelError, BlendError) as exc:
         return _fail(str(exc))
-    _print_ingest(result)
-    print(f"\ndata card: {result.data_dir / 'DATA_CARD.md'}")
+    _print_variants(registry)
+    print(f"registry: {config.workspace_dir / 'variants.json'}")
     return 0
 
 
@@ -177,9 +254,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--answer-chars", type=int, default=None, help="target answer length in characters")
     p.set_defaults(func=cmd_blog2qa)
 
-    p = sub.add_parser("run", help="the whole loop for a lab (today: ingest + blog Q&A + data card)",
-                       description="Run every stage of a lab in order, skipping none.")
+    p = sub.add_parser("train", help="LoRA SFT of the chat and/or blog adapter",
+                       description="Train one LoRA adapter per source on the lab's base model, with checkpoints, "
+                                   "a training log and a loss curve in results/<lab>/adapters/<source>/.")
+    p.add_argument("--config", required=True, help="lab config")
+    p.add_argument("--source", choices=["chat", "blog", "all"], default="all")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint after a kill")
+    p.add_argument("--quick", action="store_true", help="cap training at 10 steps (smoke runs; says so)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("blend", help="weighted blends of the adapters, and the variant registry",
+                       description="Build every blend declared in the config (default chat:blog 5:5, 7:2, 9:1, "
+                                   "method cat = exact weighted sum of deltas) and write variants.json.")
+    p.add_argument("--config", required=True, help="lab config")
+    p.add_argument("--merge-full", action="store_true", help="also write each blend merged into a full model")
+    p.set_defaults(func=cmd_blend)
+
+    p = sub.add_parser("variants", help="list the variants in the registry")
+    p.add_argument("--config", required=True, help="lab config")
+    p.set_defaults(func=cmd_variants)
+
+    p = sub.add_parser("run", help="the whole loop for a lab: ingest, train, blend",
+                       description="Run every stage of a lab in order; a stage whose inputs are unchanged "
+                                   "reuses its previous output.")
     p.add_argument("--config", default=DEMO_CONFIG, help=f"lab config (default {DEMO_CONFIG})")
+    p.add_argument("--quick", action="store_true", help="cap training at 10 steps per adapter (says so)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_run)
     return parser

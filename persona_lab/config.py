@@ -71,6 +71,56 @@ class Blog2QASettings(Strict):
     language: Literal["auto", "zh", "en"] = Field("auto", description="Question language; auto detects per post.")
 
 
+class TrainSettings(Strict):
+    """LoRA SFT hyper-parameters for one source's adapter."""
+
+    rank: int = Field(8, gt=0, le=256, description="LoRA rank r.")
+    alpha: int = Field(16, gt=0, description="LoRA alpha (scaling = alpha / r).")
+    dropout: float = Field(0.05, ge=0, lt=1, description="LoRA dropout.")
+    target_modules: list[str] | Literal["all-linear"] = Field(
+        "all-linear", description="Modules to adapt: 'all-linear' or names such as [q_proj, v_proj].")
+    lr: float = Field(2e-4, gt=0, description="Peak learning rate (cosine schedule with warm-up).")
+    epochs: float = Field(2, gt=0, description="Passes over the training file.")
+    max_steps: int | None = Field(None, gt=0, description="Stop after this many optimiser steps (caps epochs).")
+    max_length: int = Field(512, ge=32, description="Tokens per sample; longer samples lose their oldest context.")
+    batch_size: int = Field(8, gt=0, description="Samples per device step.")
+    grad_accum: int = Field(1, gt=0, description="Gradient accumulation steps.")
+    save_steps: int = Field(50, gt=0, description="Checkpoint every this many optimiser steps.")
+    packing: bool = Field(False, description="Pack samples into full-length rows instead of padding batches.")
+    warmup_ratio: float = Field(0.05, ge=0, lt=1, description="Share of steps spent warming up.")
+    precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="auto: bf16 on a GPU, fp32 on CPU.")
+    qlora: bool = Field(False, description="Load the base in 4-bit (bitsandbytes; CUDA only).")
+
+
+class TrainConfig(Strict):
+    chat: TrainSettings = Field(default_factory=TrainSettings)
+    blog: TrainSettings = Field(default_factory=lambda: TrainSettings(epochs=2, max_length=256))
+    seed: int | None = Field(None, description="Training seed; defaults to the lab seed.")
+
+
+class BlendSpec(Strict):
+    name: str = Field(description="Variant name, e.g. chat72.")
+    weights: dict[str, float] = Field(description="Adapter -> weight, e.g. {chat: 7, blog: 2}.")
+    method: Literal["cat", "linear", "svd", "ties", "dare_ties"] = Field(
+        "cat", description="PEFT add_weighted_adapter method; only 'cat' (and 'svd' at full rank) is exact.")
+    normalize: bool = Field(True, description="true: 7:2 -> 7/9, 2/9; false: 7:2 -> 0.7, 0.2.")
+    steps: dict[str, int] | None = Field(None, description="Use a checkpoint step per adapter, e.g. {chat: 600}.")
+    density: float = Field(0.5, gt=0, le=1, description="Kept share of weights for ties/dare_ties.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not LAB_NAME.match(value) or value in ("base", "prompted", "chat", "blog"):
+            raise ValueError("use letters, digits, '-', '_' or '.'; base/prompted/chat/blog are taken")
+        return value
+
+
+def default_blends() -> list[BlendSpec]:
+    return [BlendSpec(name="chat55", weights={"chat": 5, "blog": 5}),
+            BlendSpec(name="chat72", weights={"chat": 7, "blog": 2}),
+            BlendSpec(name="chat91", weights={"chat": 9, "blog": 1})]
+
+
 class LabConfig(Strict):
     name: str = Field(description="Lab name; the workspace is results/<name>/.")
     me: list[str] = Field(default_factory=list, description="My names and ids in the exports (several allowed).")
@@ -86,6 +136,10 @@ class LabConfig(Strict):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     blog: list[Path] = Field(default_factory=list, description="Blog post files or folders (Markdown, HTML, text).")
     blog2qa: Blog2QASettings = Field(default_factory=Blog2QASettings)
+    base_model: str = Field("smollm2-135m", description="HF folder or hub id, 'smollm2-135m' (offline) or 'tiny-test'.")
+    chat_template: str | None = Field(None, description="Training template override (must mark {% generation %}).")
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    blends: list[BlendSpec] = Field(default_factory=default_blends, description="Blends of the trained adapters.")
     workspace: Path | None = Field(None, description="Defaults to results/<name> under the current directory.")
 
     # Set by load_config, not by the YAML: where relative paths are anchored.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+
+from persona_lab.config import parse_config
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -26,3 +29,31 @@ def shared_file(relative: str) -> Path:
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+REPLIES = ["可以的", "卧槽 真的假的", "ok ok", "稳了", "哈哈哈哈 绝了", "明天再说", "行吧", "收到"]
+
+
+def write_samples(path: Path, n: int, source: str = "chat") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(n):
+            messages = [{"role": "system", "content": "You are 阿澈, chatting with a friend."},
+                        {"role": "user", "content": f"第{i}个问题 吃了吗"},
+                        {"role": "assistant", "content": REPLIES[i % len(REPLIES)]}]
+            handle.write(json.dumps({"id": f"s{i}", "source": source, "messages": messages}, ensure_ascii=False) + "\n")
+
+
+@pytest.fixture
+def tiny_lab(tmp_path: Path):
+    """A lab on tiny-test with small synthetic chat and blog training files."""
+    write_samples(tmp_path / "ws" / "data" / "chat_train.jsonl", 24)
+    write_samples(tmp_path / "ws" / "data" / "blog_train.jsonl", 12, "blog")
+    with (tmp_path / "ws" / "data" / "messages.jsonl").open("w", encoding="utf-8") as handle:
+        for i in range(30):
+            text = REPLIES[i % len(REPLIES)] if i % 2 else "吃了吗 在干嘛"
+            handle.write(json.dumps({"is_me": bool(i % 2), "text": text}, ensure_ascii=False) + "\n")
+    raw = {"name": "tiny", "me": ["阿澈"], "base_model": "tiny-test", "workspace": str(tmp_path / "ws"),
+           "train": {"chat": {"max_steps": 6, "save_steps": 2, "batch_size": 4, "lr": 0.01},
+                     "blog": {"max_steps": 4, "save_steps": 2, "batch_size": 4, "lr": 0.01, "rank": 4}}}
+    return parse_config(raw, tmp_path / "tiny.yaml")

@@ -1,0 +1,181 @@
+"""Blends of the trained adapters at declared ratios, saved as standard PEFT adapter folders.
+
+Methods (PEFT ``add_weighted_adapter``; measured in shared/FINDINGS.md):
+  cat        exact: the blend's delta is Σ wᵢ·ΔWᵢ (A and B are concatenated; rank = Σ rᵢ). The default.
+  svd        exact only when its rank reaches Σ rᵢ: we pass that rank, so it is exact up to float error
+             but larger to store; a smaller rank would truncate.
+  linear     NOT the weighted sum: it mixes A and B separately, so cross terms appear; needs equal ranks.
+  ties       lossy by design (trims to ``density``, elects signs), for comparison.
+  dare_ties  lossy and random by design (drops at rate 1-density, rescales), for comparison.
+``normalize: true`` turns 7:2 into 7/9 and 2/9; ``false`` uses 0.7 and 0.2 (weights / 10) — PEFT itself
+does not normalise, so the two are different models; the manifest records which was used.
+A blend can take a checkpoint step per parent ("chat at step 600").
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from persona_lab.config import BlendSpec, LabConfig
+from persona_lab.registry import Registry
+
+@dataclass(frozen=True)
+class MergeMethod:
+    """One PEFT combination type, what it guarantees, and the extra arguments it needs."""
+
+    name: str
+    exact: bool
+    summary: str
+
+    def kwargs(self, spec: BlendSpec, ranks: list[int]) -> dict[str, Any]:
+        if self.name == "svd":
+            return {"svd_rank": sum(ranks)}  # full rank: no truncation, so the blend stays exact
+        if self.name in ("ties", "dare_ties"):
+            return {"density": spec.density}
+        if self.name == "linear" and len(set(ranks)) > 1:
+            raise BlendError(f"blend {spec.name!r}: method 'linear' needs equal ranks, got {ranks}")
+        return {}
+
+
+MERGE_METHODS: Registry[MergeMethod] = Registry("merge method")
+MERGE_METHODS.register("cat", MergeMethod("cat", True, "concatenate A and B: delta = sum w_i dW_i, rank = sum r_i"))
+MERGE_METHODS.register("svd", MergeMethod("svd", True, "SVD of the weighted sum at full rank"))
+MERGE_METHODS.register("linear", MergeMethod("linear", False, "mixes A and B separately: adds cross terms"))
+MERGE_METHODS.register("ties", MergeMethod("ties", False, "trim to density, elect signs, disjoint merge"))
+MERGE_METHODS.register("dare_ties", MergeMethod("dare_ties", False, "random drop + rescale, then TIES"))
+
+
+class BlendError(Exception):
+    """A blend that cannot be made; the message says which adapter, weight or step is wrong."""
+
+
+def blend_weights(spec: BlendSpec) -> dict[str, float]:
+    """The weights PEFT receives, after checking them."""
+    weights = spec.weights
+    if not weights:
+        raise BlendError(f"blend {spec.name!r}: no weights given")
+    if any(w < 0 for w in weights.values()):
+        raise BlendError(f"blend {spec.name!r}: negative weight in {weights}")
+    total = sum(weights.values())
+    if total <= 0:
+        raise BlendError(f"blend {spec.name!r}: weights are all zero")
+    if spec.normalize:
+        return {name: w / total for name, w in weights.items()}
+    return {name: w / 10.0 for name, w in weights.items()}
+
+
+def parent_folder(config: LabConfig, spec: BlendSpec, parent: str) -> tuple[Path, int]:
+    """The adapter folder (final, or the checkpoint at the requested step) and its step."""
+    run_dir = config.workspace_dir / "adapters" / parent
+    manifest_path = run_dir / "manifest.json"
+    if not manifest_path.exists():
+        raise BlendError(f"blend {spec.name!r} names adapter {parent!r}, which was never trained "
+                         f"(no {manifest_path}); run `persona-lab train --source {parent}`")
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    step = (spec.steps or {}).get(parent)
+    if step is None:
+        return Path(manifest["final"]), int(manifest["steps"])
+    available = {int(k): v for k, v in manifest["checkpoints"].items()}
+    if step not in available:
+        raise BlendError(f"blend {spec.name!r}: adapter {parent!r} has no checkpoint at step {step}; "
+                         f"available steps: {', '.join(map(str, sorted(available))) or 'none'}")
+    return Path(available[step]), step
+
+
+def build_blend(config: LabConfig, spec: BlendSpec, *, merge_full: bool = False, model=None) -> dict[str, Any]:
+    """Make one blend; returns its registry entry. ``model`` may be a PeftModel already holding the parents."""
+    weights = blend_weights(spec)
+    method = MERGE_METHODS.get(spec.method)
+    parents = {name: parent_folder(config, spec, name) for name in weights}
+    out_dir = config.workspace_dir / "blends" / spec.name
+    peft_model = model or load_parents(config, parents)
+    names = list(weights)
+    ranks = [peft_model.peft_config[name].r for name in names]
+    kwargs = method.kwargs(spec, ranks)
+    if spec.name in peft_model.peft_config:
+        peft_model.delete_adapter(spec.name)
+    peft_model.add_weighted_adapter(adapters=names, weights=[weights[n] for n in names], adapter_name=spec.name,
+                                    combination_type=spec.method, **kwargs)
+    staging = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    peft_model.save_pretrained(str(staging), selected_adapters=[spec.name])
+    shutil.rmtree(out_dir, ignore_errors=True)
+    (staging / spec.name).replace(out_dir)
+    shutil.rmtree(staging, ignore_errors=True)
+    rank = peft_model.peft_config[spec.name].r
+    entry = {
+        "name": spec.name, "kind": "blend", "path": str(out_dir), "parents": names,
+        "weights": spec.weights, "applied_weights": weights, "normalize": spec.normalize, "method": spec.method,
+        "exact": method.exact, "steps": {name: parents[name][1] for name in names},
+        "parent_paths": {name: str(parents[name][0]) for name in names}, "rank": rank,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    if merge_full:
+        entry["full_model"] = str(write_full_model(peft_model, spec.name, out_dir.with_name(spec.name + "-full"),
+                                                   config))
+    (out_dir / "blend_manifest.json").write_text(json.dumps(entry, indent=1), "utf-8")
+    return entry
+
+
+def load_parents(config: LabConfig, parents: dict[str, tuple[Path, int]]):
+    """The base with every parent attached as a named adapter (one PeftModel, no reloads per blend)."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from persona_lab.train.base import resolve_base
+
+    base = resolve_base(config.base_model, config.chat_template)
+    model = AutoModelForCausalLM.from_pretrained(base.path, dtype=torch.float32)
+    peft_model = None
+    for name, (folder, _) in parents.items():
+        if peft_model is None:
+            peft_model = PeftModel.from_pretrained(model, str(folder), adapter_name=name)
+        else:
+            peft_model.load_adapter(str(folder), adapter_name=name)
+    return peft_model
+
+
+def write_full_model(peft_model, adapter: str, out: Path, config: LabConfig) -> Path:
+    """Merge one adapter into a copy of the base weights and save a plain model (safetensors) + tokenizer,
+    for servers without LoRA support."""
+    import copy
+
+    from transformers import AutoTokenizer
+
+    from persona_lab.train.base import resolve_base
+
+    work = copy.deepcopy(peft_model)
+    work.set_adapter(adapter)
+    merged = work.merge_and_unload(adapter_names=[adapter])
+    shutil.rmtree(out, ignore_errors=True)
+    merged.save_pretrained(str(out), safe_serialization=True)
+    base = resolve_base(config.base_model, config.chat_template)
+    tokenizer = AutoTokenizer.from_pretrained(base.path)
+    tokenizer.chat_template = base.chat_template
+    tokenizer.save_pretrained(str(out))
+    return out
+
+
+def build_all(config: LabConfig, *, merge_full: bool = False, only: list[str] | None = None) -> list[dict]:
+    """Every blend of the config, sharing one loaded base; fails before writing anything on a bad spec."""
+    specs = [s for s in config.blends if only is None or s.name in only]
+    for spec in specs:  # validate all first: no half-made set of blends
+        blend_weights(spec)
+        for parent in spec.weights:
+            parent_folder(config, spec, parent)
+    by_parents: dict[tuple, list[BlendSpec]] = {}
+    for spec in specs:
+        key = tuple(sorted((p, parent_folder(config, spec, p)[0].as_posix()) for p in spec.weights))
+        by_parents.setdefault(key, []).append(spec)
+    entries = []
+    for key, group in by_parents.items():
+        model = load_parents(config, {name: (Path(path), 0) for name, path in key})
+        for spec in group:
+            entries.append(build_blend(config, spec, merge_full=merge_full, model=model))
+    return entries

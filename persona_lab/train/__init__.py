@@ -1,0 +1,1 @@
+"""Training: base-model resolution (base.py) and LoRA SFT per source with checkpoints (sft.py)."""

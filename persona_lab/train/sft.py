@@ -1,0 +1,256 @@
+"""LoRA SFT of one adapter per source (chat, blog) on the lab's base model.
+
+Features and trade-offs:
+  * TRL's SFTTrainer on messages-format files, loss on my replies only (assistant_only_loss; the template
+    marks assistant turns with {% generation %}: see base.py)
+  * one adapter per source, hyper-parameters per source in the config (``train.chat``, ``train.blog``)
+  * checkpoints every ``save_steps`` optimiser steps, all kept, each with its step recorded in the run's
+    manifest so a blend can take "chat at step 600"; ``resume=True`` continues from the newest checkpoint
+    after a kill, losing at most the steps since it
+  * precision: fp32 on CPU (bf16 gives wrong results on this class of CPU, see FINDINGS.md); bf16 on a
+    CUDA GPU when ``precision: auto``; ``qlora: true`` loads the base in 4-bit with bitsandbytes (CUDA only;
+    on CPU it fails early with that reason)
+  * several GPUs: ``accelerate launch -m persona_lab.cli train --config CFG`` (the Trainer handles DDP)
+  * a rich progress bar with loss and tokens/s, a JSONL training log and a loss-curve PNG in the run folder
+  * a run whose inputs (data, base, hyper-parameters) are unchanged is not redone
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from persona_lab.config import LabConfig, TrainSettings
+
+SOURCES = ("chat", "blog")
+
+
+class TrainError(Exception):
+    """Training cannot start; the message names the file or setting to fix."""
+
+
+@dataclass
+class TrainResult:
+    source: str
+    run_dir: Path
+    adapter_dir: Path
+    manifest: dict[str, Any]
+    skipped: bool
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_dir_for(config: LabConfig, source: str) -> Path:
+    return config.workspace_dir / "adapters" / source
+
+
+def load_messages(path: Path) -> list[dict[str, Any]]:
+    """The ``messages`` of each sample; an error naming file and line for anything unusable."""
+    if not path.exists():
+        raise TrainError(f"{path}: training file not found; run `persona-lab ingest` first")
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                messages = json.loads(line)["messages"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise TrainError(f"{path}:{number}: not a messages-format sample") from None
+            if not messages or messages[-1].get("role") != "assistant":
+                raise TrainError(f"{path}:{number}: the last message must be an assistant reply")
+            rows.append({"messages": messages})
+    if not rows:
+        raise TrainError(f"{path}: the training set is empty; nothing to train on")
+    return rows
+
+
+def train_source(config: LabConfig, source: str, *, resume: bool = False, quick: bool = False,
+                 progress: bool = True) -> TrainResult:
+    """Train (or reuse) the adapter for ``source``; returns where it is and its manifest."""
+    if source not in SOURCES:
+        raise TrainError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
+    settings: TrainSettings = getattr(config.train, source)
+    if quick:
+        settings = settings.model_copy(update={"max_steps": min(settings.max_steps or 10**9, 10), "save_steps": 5})
+    data_path = config.data_dir / f"{source}_train.jsonl"
+    rows = load_messages(data_path)
+    run_dir = run_dir_for(config, source)
+    inputs = {"data": file_hash(data_path), "base": config.base_model, "settings": settings.model_dump(),
+              "seed": config.train.seed if config.train.seed is not None else config.seed,
+              "template": hashlib.sha1((config.chat_template or "").encode()).hexdigest()}
+    inputs_hash = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    manifest_path = run_dir / "manifest.json"
+    if manifest_path.exists() and not resume:
+        old = json.loads(manifest_path.read_text("utf-8"))
+        if old.get("inputs_hash") == inputs_hash and (run_dir / "final" / "adapter_config.json").exists():
+            return TrainResult(source, run_dir, run_dir / "final", old, skipped=True)
+    _check_device(settings)
+    from persona_lab.train.base import resolve_base
+
+    base = resolve_base(config.base_model, config.chat_template)
+    started = time.time()
+    log_path = run_dir / "train_log.jsonl"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        _clear_run(run_dir)
+    trainer = _make_trainer(base, rows, settings, run_dir, inputs["seed"], log_path, progress)
+    checkpoint = resume and any(run_dir.glob("checkpoint-*"))
+    output = trainer.train(resume_from_checkpoint=True if checkpoint else None)
+    final = run_dir / "final"
+    trainer.save_model(str(final))
+    trainer.processing_class.save_pretrained(str(final))
+    plot_loss(log_path, run_dir / "loss.png", title=f"{config.name}: {source} adapter")
+    manifest = {
+        "source": source, "base_model": config.base_model, "base_path": base.path, "inputs": inputs,
+        "inputs_hash": inputs_hash, "samples": len(rows), "steps": trainer.state.global_step,
+        "checkpoints": checkpoints(run_dir), "final": str(final), "rank": settings.rank, "alpha": settings.alpha,
+        "train_loss": output.training_loss, "seconds": round(time.time() - started, 1),
+        "tokens": trainer.state.num_input_tokens_seen, "quick": quick, "resumed": bool(checkpoint),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    manifest_path.write_text(json.dumps(manifest, indent=1), "utf-8")
+    return TrainResult(source, run_dir, final, manifest, skipped=False)
+
+
+def checkpoints(run_dir: Path) -> dict[int, str]:
+    """Step -> folder of every checkpoint in a run."""
+    found = {}
+    for folder in run_dir.glob("checkpoint-*"):
+        step = folder.name.split("-", 1)[1]
+        if step.isdigit() and (folder / "adapter_config.json").exists():
+            found[int(step)] = str(folder)
+    return dict(sorted(found.items()))
+
+
+def _clear_run(run_dir: Path) -> None:
+    import shutil
+
+    for child in run_dir.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child)
+        elif child.name in ("train_log.jsonl", "loss.png", "manifest.json"):
+            child.unlink()
+
+
+def _check_device(settings: TrainSettings) -> None:
+    import torch
+
+    if settings.qlora and not torch.cuda.is_available():
+        raise TrainError("qlora: true needs a CUDA GPU (bitsandbytes 4-bit); set qlora: false to train on CPU")
+    if settings.precision == "bf16" and not torch.cuda.is_available():
+        raise TrainError("precision: bf16 is not supported on CPU here (wrong results on AVX2 CPUs); use fp32")
+
+
+def _make_trainer(base, rows: list[dict], settings: TrainSettings, run_dir: Path, seed: int, log_path: Path,
+                  progress: bool):
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig
+    from transformers import AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    from persona_lab.train.callbacks import JsonlLogCallback, RichProgressCallback
+
+    quiet_library_progress()
+    cuda = torch.cuda.is_available()
+    bf16 = cuda and settings.precision in ("auto", "bf16")
+    tokenizer = AutoTokenizer.from_pretrained(base.path)
+    tokenizer.chat_template = base.chat_template
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model_kwargs: dict[str, Any] = {"dtype": torch.bfloat16 if bf16 else torch.float32}
+    if settings.qlora:
+        from transformers import BitsAndBytesConfig
+
+        model_kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
+    args = SFTConfig(
+        output_dir=str(run_dir), per_device_train_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.grad_accum, learning_rate=settings.lr,
+        num_train_epochs=settings.epochs, max_steps=settings.max_steps or -1, max_length=settings.max_length,
+        lr_scheduler_type="cosine", warmup_steps=_warmup_steps(len(rows), settings), logging_steps=1,
+        save_strategy="steps", save_steps=settings.save_steps, save_total_limit=None,
+        assistant_only_loss=True, packing=settings.packing, seed=seed, data_seed=seed, report_to="none",
+        use_cpu=not cuda, bf16=bf16, disable_tqdm=True, include_num_input_tokens_seen="non_padding",
+        model_init_kwargs=model_kwargs, dataloader_num_workers=0,
+    )
+    peft_config = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
+                             target_modules=settings.target_modules, task_type="CAUSAL_LM")
+    rows = [fit_to_length(row, tokenizer, settings.max_length) for row in rows]
+    trainer = SFTTrainer(model=base.path, args=args, train_dataset=Dataset.from_list(rows),
+                         processing_class=tokenizer, peft_config=peft_config)
+    from transformers import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # logs go to the JSONL file and the progress bar instead
+    trainer.add_callback(JsonlLogCallback(log_path))
+    if progress:
+        trainer.add_callback(RichProgressCallback())
+    return trainer
+
+
+def fit_to_length(row: dict[str, Any], tokenizer, max_length: int) -> dict[str, Any]:
+    """Drop the oldest context turns until the sample fits, so truncation never cuts my reply (the
+    trainer would cut from the end). The system line and the last exchange are always kept."""
+    messages = row["messages"]
+    system = [m for m in messages[:1] if m["role"] == "system"]
+    rest = messages[len(system):]
+    while len(rest) > 2:
+        text = tokenizer.apply_chat_template(system + rest, tokenize=False)
+        if len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= max_length:
+            break
+        rest = rest[1:]
+        if rest and rest[0]["role"] == "assistant":  # a sample starts with what was said to me
+            rest = rest[1:]
+    return {"messages": system + rest}
+
+
+def quiet_library_progress() -> None:
+    """Our own progress bar replaces the libraries' (datasets map bars, weight-loading bars)."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def _warmup_steps(n_rows: int, settings: TrainSettings) -> int:
+    import math
+
+    per_epoch = math.ceil(n_rows / (settings.batch_size * settings.grad_accum))
+    total = settings.max_steps or math.ceil(per_epoch * settings.epochs)
+    return int(total * settings.warmup_ratio)
+
+
+def plot_loss(log_path: Path, out: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps, losses = [], []
+    if log_path.exists():
+        for line in log_path.read_text("utf-8").splitlines():
+            row = json.loads(line)
+            if "loss" in row:
+                steps.append(row["step"])
+                losses.append(row["loss"])
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
+    ax.plot(steps, losses, lw=1.2)
+    ax.set_xlabel("optimiser step")
+    ax.set_ylabel("training loss (my replies only)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
