@@ -1,0 +1,433 @@
+"""Pattern detectors for private values in Chinese and English chat text.
+
+Each detector is a small function ``text -> list[Hit]``; a Hit is ``(start, end, type, rank)`` with
+offsets into the text and ``rank`` the specificity used when spans overlap (lower wins at equal length:
+a value after a cue word, e.g. ``QQ 12345678``, is more specific than a bare number pattern).
+
+Speed: ``families`` is a gate, one regex pass that names the detector families that could match at all
+(a run of 5+ digits, an '@', a cue word, a number before 号/栋/单元 …); ``detectors_for`` runs only
+those. Most chat messages open no family and cost about a microsecond here. The tests check, on fixed
+and on random texts, that the gate never hides a detection.
+
+Rules that keep look-alikes out:
+- Chinese has no word boundaries and CJK characters count as ``\\w``, so ``\\b`` is useless next to them;
+  numbers are delimited with digit look-arounds ``(?<!\\d)...(?!\\d)``.
+- ID numbers need a valid GB 11643 check character and birth date; bank cards need Luhn and a 3-6 first
+  digit; landline and international numbers must be valid per ``phonenumbers``; 400/800 service numbers,
+  order/tracking numbers (after their cue words), amounts, dates, times, versions and scores stay.
+- Passwords, QQ and WeChat ids are only taken after their cue words (密码, 验证码, PIN, QQ, 微信号…);
+  a password must contain a digit or a symbol so "password is wrong" stays.
+
+Limits (documented, not bugs): IPv6, obfuscated emails ("zhang at 163 dot com"), phone numbers written
+in Chinese numerals, and addresses without a number (北京市朝阳区) are not detected. English addresses
+are supported in the common "number + capitalised words + street word" shape only. The address pattern
+may take in a few extra Chinese characters on its left (there is no word boundary to stop at besides a
+list of function characters such as 在/住/到/的).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import phonenumbers
+
+from persona_lab.privacy.checks import ascii_digits, is_valid_bank_card, is_valid_cn_id
+
+Hit = tuple[int, int, str, int]
+Detector = Callable[[str], list[Hit]]
+
+# Specificity ranks: cue-word detectors beat bare patterns on equal spans.
+RANK_CUE, RANK_CHECKED, RANK_PATTERN, RANK_LOOSE, RANK_WORDLIST, RANK_BLOCKED = 0, 1, 2, 3, 4, 5
+
+_SEP = r"[ \-\u00a0]"  # separators people put inside numbers (space, dash, no-break space)
+
+# ------------------------------------------------------------------------------------------------ gate
+# One cheap pass decides which detector families can match at all. The regex opens with a single
+# character class so the engine skips fast through clean text (a pattern opening with a group or a
+# look-behind would be tried at every position); the look-behinds then check the rest. Each named group
+# is a family; ``families`` collects them. English cue words are checked with plain substring tests.
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_CN_NUMERALS = "零〇一二两三四五六七八九十百"
+_GATE = re.compile(
+    r"[\d@＠:_qQ扣企密口验校动提取禁微威薇号栋幢室弄区期座元" + _PROVINCES + r"]"
+    # Digits: only at the start of a run (the look-behind), and possessive, so "2024年" costs one try.
+    # One run may open several families ("50112 Baker Street": a long number and an address), so
+    # each is an optional look-ahead, and the branch fails only when none of them matched.
+    r"(?:(?<=\d)(?<!\d\d)"
+    r"(?:(?=(?P<num>\d{4}|\d{0,3}+[ \-()（）\u00a0]{1,2}\d))|)"
+    r"(?:(?=(?P<ip>\d{0,2}+\.\d{1,3}\.\d))|)"
+    r"(?:(?=(?P<addr>\d{0,4}+(?:[号栋幢室弄楼座区期]|单元)|\d{0,4}+[A-Za-z]?\s+[A-Z]))|)"
+    r"(?(num)|(?(ip)|(?(addr)|(?!))))"
+    r"|(?<=[@＠])(?P<email>)"
+    r"|(?<=:)(?P<url>//)"
+    r"|(?<=_)(?P<wx>)"
+    r"|(?<=[qQ])(?P<qq>[qQ])|(?<=扣)(?P<qq2>扣)|(?<=企)(?P<qq3>鹅)"
+    r"|(?<=[密口验校动提取禁])(?P<pw>码|令|证码|验码|态码|取码|件码)"
+    r"|(?<=[微威薇])(?P<wx2>信)"
+    r"|(?<=[号栋幢室弄区期座])(?<=[" + _CN_NUMERALS + r"].)(?P<addr2>)"
+    r"|(?<=元)(?<=[\d" + _CN_NUMERALS + r"]单元)(?P<addr3>)"
+    r"|(?<=[" + _PROVINCES + r"])(?P<plate>[A-Z])"
+    r")"
+)
+_FAMILY_OF_GROUP = {
+    "num": "num", "ip": "num", "addr": "addr", "addr2": "addr", "addr3": "addr", "email": "email",
+    "url": "url", "wx": "wx", "wx2": "wx", "qq": "qq", "qq2": "qq", "qq3": "qq", "pw": "pw", "plate": "plate",
+}
+_DIGIT_GROUPS = ("num", "ip", "addr")
+# Lower-cased English cue words -> family.
+_EN_CUES = (
+    ("pass", "pw"), ("pwd", "pw"), ("pin", "pw"), ("otp", "pw"), ("code", "pw"),
+    ("wechat", "wx"), ("weixin", "wx"), ("wx", "wx"), ("vx", "wx"), ("v信", "wx"), ("www.", "url"),
+)
+
+# A domain ending, used by the gate too (checked only when the text has a dot).
+_TLDS = r"(?:com|cn|net|org|io|me|cc|co|top|xyz|info|dev|app|ai|edu|gov|tv|hk|tw|jp|uk|us)"
+_DOMAIN_TRIGGER = re.compile(r"[A-Za-z0-9]\." + _TLDS + r"(?![A-Za-z])")
+
+
+def families(text: str) -> set[str]:
+    """The detector families that may match in ``text``; empty for the common clean message."""
+    found: set[str] = set()
+    for m in _GATE.finditer(text):
+        if m.lastgroup in _DIGIT_GROUPS:
+            found.update(_FAMILY_OF_GROUP[g] for g in _DIGIT_GROUPS if m.group(g) is not None)
+        elif m.lastgroup:
+            found.add(_FAMILY_OF_GROUP[m.lastgroup])
+    low = text.lower()
+    for cue, family in _EN_CUES:
+        if cue in low:
+            found.add(family)
+    if "." in text and "url" not in found and _DOMAIN_TRIGGER.search(text):
+        found.add("url")
+    return found
+
+
+# ------------------------------------------------------------------------------------------------ phones
+_CN_MOBILE = re.compile(
+    r"(?<![\d+])(?<!\d[ \-])(?:(?:\+|00)\s?86" + _SEP + r"?|86" + _SEP + r")?1[3-9]\d(?:" + _SEP + r"?\d){8}(?!\d)"
+)
+_CN_LANDLINE = re.compile(
+    r"(?<![\d+])(?<!\d[ \-])(?:(?:\+|00)86" + _SEP + r"?)?(?:[(（]0?\d{2,3}[)）]|0\d{2,3})" + _SEP + r"?"
+    r"[1-9]\d{2,3}" + _SEP + r"?\d{4}(?!\d)"
+)
+_INTERNATIONAL = re.compile(r"(?<![A-Za-z0-9+])(?<!\d[ \-])(?:\+|(?<!\d)00)[1-9](?:[ \-.()（）]{0,2}\d){6,16}(?!\d)")
+_US_DOMESTIC = re.compile(r"(?<![\d+])(?<!\d[ \-])(?:\(\d{3}\) ?|\d{3}[\-. ])\d{3}[\-. ]\d{4}(?!\d)")
+# A local number (no area code) counts only right after a phone cue word.
+_CUED_LOCAL = re.compile(
+    r"(?:电话|座机|固话|号码|(?<![A-Za-z])(?:[Tt]el|TEL|[Pp]hone|PHONE))[^\dA-Za-z\n]{0,3}?"
+    r"(?<!\d)([2-9]\d{2,3}" + _SEP + r"?\d{4})(?!\d)"
+)
+
+
+def _valid_phone(candidate: str, region: str | None) -> bool:
+    digits = candidate.strip()
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    try:
+        number = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number)
+
+
+def _trimmed_international(text: str, start: int, end: int) -> int | None:
+    """The end of the longest valid phone number in text[start:end], cutting whole trailing groups."""
+    while end - start >= 8:
+        if _valid_phone(text[start:end], None):
+            return end
+        cut = max(text.rfind(sep, start, end) for sep in " -.")
+        if cut <= start:
+            return None
+        end = cut
+    return None
+
+
+def detect_phones(text: str) -> list[Hit]:
+    hits: list[Hit] = [(m.start(), m.end(), "PHONE", RANK_PATTERN) for m in _CN_MOBILE.finditer(text)]
+    for m in _CN_LANDLINE.finditer(text):
+        if _valid_phone(m.group().replace("（", "(").replace("）", ")"), "CN"):
+            hits.append((m.start(), m.end(), "PHONE", RANK_PATTERN))
+    for m in _INTERNATIONAL.finditer(text):
+        end = _trimmed_international(text, m.start(), m.end())
+        if end is not None:
+            hits.append((m.start(), end, "PHONE", RANK_PATTERN))
+    for m in _US_DOMESTIC.finditer(text):
+        if _valid_phone(m.group(), "US"):
+            hits.append((m.start(), m.end(), "PHONE", RANK_PATTERN))
+    for m in _CUED_LOCAL.finditer(text):
+        hits.append((m.start(1), m.end(1), "PHONE", RANK_CUE))
+    return hits
+
+
+# ------------------------------------------------------------------------------- ID numbers, bank cards
+# The first digit comes before the look-behinds (which then look one character further back) so each
+# pattern starts with a character class and the regex engine can skip fast to candidate digits.
+_ID_CANDIDATE = re.compile(r"[1-9](?<!\d.)(?<!\d[ \-].)(?:" + _SEP + r"?\d){16}" + _SEP + r"?[\dXx](?![\dXx])")
+_CARD_CANDIDATE = re.compile(r"[3-6](?<!\d.)(?<!\d[ \-].)(?:" + _SEP + r"?\d){15,18}(?!\d)")
+# Numbers right after these words are order/tracking/transaction numbers, not ID numbers or cards.
+_NOT_PERSONAL_CUE = re.compile(
+    r"(?:订单|单号|运单|快递|物流|流水|交易|发票|工单|编号|批次|序列号|"
+    r"(?i:order|tracking|invoice|transaction|serial|ref(?:erence)?))"
+    r"[^\d\n]{0,6}$"
+)
+
+
+def _after_non_personal_cue(text: str, start: int) -> bool:
+    return _NOT_PERSONAL_CUE.search(text, max(0, start - 16), start) is not None
+
+
+def detect_id_numbers(text: str) -> list[Hit]:
+    hits: list[Hit] = []
+    for m in _ID_CANDIDATE.finditer(text):
+        if is_valid_cn_id(m.group()) and not _after_non_personal_cue(text, m.start()):
+            hits.append((m.start(), m.end(), "ID", RANK_CHECKED))
+    return hits
+
+
+def _id_shaped(digits: str) -> bool:
+    """18 digits with a birth date where an ID number has one: a mistyped ID, not a bank card."""
+    if len(digits) != 18 or digits[6:8] not in ("19", "20"):
+        return False
+    month, day = int(digits[10:12]), int(digits[12:14])
+    return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _card_end(text: str, start: int, end: int) -> int | None:
+    """End of a Luhn-valid card in text[start:end]; shorter candidates end where a separator was."""
+    while True:
+        if is_valid_bank_card(text[start:end]) and not _id_shaped(ascii_digits(text[start:end])):
+            return end
+        cut = max(text.rfind(" ", start, end), text.rfind("-", start, end))
+        if cut <= start or len(ascii_digits(text[start:cut])) < 16:
+            return None
+        end = cut
+
+
+def detect_bank_cards(text: str) -> list[Hit]:
+    hits: list[Hit] = []
+    for m in _CARD_CANDIDATE.finditer(text):
+        end = _card_end(text, m.start(), m.end())
+        if end is not None and not _after_non_personal_cue(text, m.start()):
+            hits.append((m.start(), end, "BANKCARD", RANK_CHECKED))
+    return hits
+
+
+# ------------------------------------------------------------------------------------ email, URL, IP
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}[@＠]"
+    r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+)
+_URL_BODY = r"[^\s<>\"'`{}|\\^\[\]\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
+_URL = re.compile(r"(?<![A-Za-z0-9])(?:(?:https?|ftp)://|www\.)" + _URL_BODY + r"+", re.IGNORECASE)
+_BARE_DOMAIN = re.compile(
+    r"(?<![A-Za-z0-9@._\-/])(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+" + _TLDS
+    + r"(?:\.cn)?(?![A-Za-z0-9\-@])(?:/" + _URL_BODY + r"*)?"
+)
+_URL_TRAILING = ".,;:!?)'\"*"
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = re.compile(r"(?<![\d.])" + _OCTET + r"(?:\." + _OCTET + r"){3}(?!\d|\.\d)")
+_VERSION_CUE = re.compile(r"(?:[vV]|(?i:version|ver\.?|版本号?|固件|build|升级到?|更新到?|update(?: to)?|upgrade(?: to)?)[\s:：]*)$")
+
+
+def detect_emails(text: str) -> list[Hit]:
+    return [(m.start(), m.end(), "EMAIL", RANK_CHECKED) for m in _EMAIL.finditer(text)]
+
+
+def _url_hits(pattern: re.Pattern[str], text: str) -> list[Hit]:
+    hits: list[Hit] = []
+    for m in pattern.finditer(text):
+        value = m.group().rstrip(_URL_TRAILING)
+        if len(value) > 4:
+            hits.append((m.start(), m.start() + len(value), "URL", RANK_PATTERN))
+    return hits
+
+
+def detect_urls(text: str) -> list[Hit]:
+    hits = _url_hits(_URL, text)
+    if "." in text:
+        hits += _url_hits(_BARE_DOMAIN, text)
+    return hits
+
+
+def detect_ips(text: str) -> list[Hit]:
+    hits: list[Hit] = []
+    for m in _IPV4.finditer(text):
+        if _VERSION_CUE.search(text, max(0, m.start() - 12), m.start()) is None:
+            hits.append((m.start(), m.end(), "IP", RANK_PATTERN))
+    return hits
+
+
+# ------------------------------------------------------------------------- values after cue words
+_LINK = r"(?:\s*(?:是|为|:|：|=|＝|is|was|就是|也是|改成了?|改为|换成了?|设为|设成了?|->)\s*|\s+)"
+_QQ = re.compile(
+    r"(?:(?:(?<![A-Za-z])[Qq][Qq]|扣扣|企鹅)(?:号码|号|群号?|账号)?|群号码?)" + _LINK + r"{0,2}"
+    r"(?<!\d)([1-9]\d{4,10})(?!\d)"
+)
+_WXID_BARE = re.compile(r"(?<![A-Za-z0-9_])wxid_[A-Za-z0-9_]{4,30}(?![A-Za-z0-9_])")
+_WECHAT = re.compile(
+    r"(?:(?P<strong>微信号|微信账号|微信[iI][dD]|(?<![A-Za-z])(?:[Ww]e[Cc]hat ?(?:ID|id|Id)|[vVwW][xX]号))"
+    r"|(?P<weak>微信|[vV]信|威信|薇信|(?<![A-Za-z])(?:[vVwW][xX]|[Ww]e[Cc]hat|WECHAT|[Ww]eixin)(?![A-Za-z])))"
+    + _LINK + r"{0,2}"
+    r"(?<![A-Za-z0-9_\-])([A-Za-z][A-Za-z0-9_\-]{5,19})(?![A-Za-z0-9_\-])"
+)
+_WECHAT_BEFORE_CUE = re.compile(
+    r"(?<![A-Za-z0-9_\-])([A-Za-z][A-Za-z0-9_\-]{5,19})\s*(?:加我?(?:的)?(?:微信|[vV][xX]|[vV]信)|是我的?微信号?)"
+)
+_PASSWORD = re.compile(
+    r"(?:门禁码|支付密码|登录密码|登陆密码|银行卡密码|取款密码|开机密码|锁屏密码|密码|口令|验证码|校验码|动态码|提取码|取件码|"
+    r"(?<![A-Za-z])(?i:pin(?:码| code)?|password|passwd|pwd|passcode|otp|"
+    r"(?:verification|security|auth|login|one-time|2fa|sms|door|gate|access|entry|lock) code)(?![A-Za-z]))"
+    + _LINK + r"{0,3}"
+    r"[\"'“‘「]?([A-Za-z0-9!@#$%^&*_+=~.?/|{}<>:;,\\\-]{4,40})"
+)
+_PASSWORD_TRAILING = ".,;:?"
+
+
+def detect_qq(text: str) -> list[Hit]:
+    return [(m.start(1), m.end(1), "QQ", RANK_CUE) for m in _QQ.finditer(text)]
+
+
+def detect_wechat_ids(text: str) -> list[Hit]:
+    hits: list[Hit] = [(m.start(), m.end(), "WXID", RANK_CUE) for m in _WXID_BARE.finditer(text)]
+    for m in _WECHAT.finditer(text):
+        value = m.group(3)
+        # After a loose cue ("加我微信 thanks") an id must look like one: a digit, '_' or '-' in it.
+        if m.group("weak") and not any(ch.isdigit() or ch in "_-" for ch in value):
+            continue
+        hits.append((m.start(3), m.end(3), "WXID", RANK_CUE))
+    for m in _WECHAT_BEFORE_CUE.finditer(text):
+        if any(ch.isdigit() or ch in "_-" for ch in m.group(1)):
+            hits.append((m.start(1), m.end(1), "WXID", RANK_CUE))
+    return hits
+
+
+def _looks_like_secret(value: str) -> bool:
+    has_digit = any(ch.isdigit() for ch in value)
+    has_letter = any(ch.isalpha() for ch in value)
+    has_symbol = any(not ch.isalnum() for ch in value)
+    return has_digit or (has_letter and has_symbol)
+
+
+def detect_passwords(text: str) -> list[Hit]:
+    hits: list[Hit] = []
+    for m in _PASSWORD.finditer(text):
+        value = m.group(1).rstrip(_PASSWORD_TRAILING)
+        if value.endswith("#") and value[:-1].isdigit():  # "门锁密码2580#": '#' is the keypad's enter key
+            value = value[:-1]
+        if len(value) >= 4 and _looks_like_secret(value):
+            hits.append((m.start(1), m.start(1) + len(value), "PASSWORD", RANK_CUE))
+    return hits
+
+
+# ----------------------------------------------------------------------------------- licence plates
+_PLATE = re.compile(
+    "[" + _PROVINCES + r"][A-HJ-NP-Z][·•・.\s\-]?([A-HJ-NP-Z0-9]{5,6})(?![A-Za-z0-9])"
+)
+
+
+def _plate_body_ok(body: str) -> bool:
+    digits = sum(ch.isdigit() for ch in body)
+    if len(body) == 5:  # ordinary plate: at most two letters
+        return digits >= 3
+    # New-energy plates: D/F then 5 (small cars) or 5 digits then D/F (large vehicles).
+    return (body[0] in "DF" and digits >= 4) or (body[-1] in "DF" and body[:5].isdigit())
+
+
+def detect_plates(text: str) -> list[Hit]:
+    return [
+        (m.start(), m.end(), "PLATE", RANK_PATTERN) for m in _PLATE.finditer(text) if _plate_body_ok(m.group(1))
+    ]
+
+
+# ---------------------------------------------------------------------------------------- addresses
+# Chinese addresses are found from their numbered core (路/街 + 号, 小区/花园… + 栋/单元, 栋 + 单元/室) and
+# extended left over place-name characters (up to 20: 北京市朝阳区建国 of 建国路88号). With no word
+# boundaries, the extension stops at punctuation, digits, Latin text and a list of function characters
+# that rarely occur in place names ("我住在", "寄到", "的"); otherwise it may take in a few extra characters.
+_STOP = set("在住到去是的了我你他她它们从往寄送放搬拿接就还也跟给把被让址说要想吧呢啊哦嗯呀么着过等与或及对向离近旁边附")
+_MAX_PLACE_CHARS = 20
+_NUM = r"(?:\d{1,5}|[" + _CN_NUMERALS + r"]{1,5})"
+_UNIT = _NUM + r"(?:-" + _NUM + r")?(?:号楼|号院|号|栋|幢|座|单元|层|楼|室|期|区|弄|排)"
+_PLACE_CLASS = r"[\u4e00-\u9fffA-Za-z·]"
+_LETTER_UNIT = r"[A-Z](?:座|栋|幢|区)"  # A座, B栋
+_TAIL = (
+    r"(?:" + _PLACE_CLASS + r"{0,12}?(?:" + _UNIT + r"|" + _LETTER_UNIT + r")|-?(?<!\d)\d{3,4}(?!\d)(?:室|房)?)"
+)
+_ROAD_CORE = re.compile(
+    r"(?:大街|大道|胡同|路|街|巷|弄)(?<!\d)" + _NUM + r"(?:-\d{1,4})?号(?:院)?(?:" + _TAIL + r")*"
+)
+_ESTATE_CORE = re.compile(
+    r"(?:小区|花园|家园|公寓|新村|大厦|广场|中心|公馆|华府|苑|园|村|城|府|庭|湾|坊|里)"
+    + r"(?:" + _NUM + r"(?:号楼|号院|栋|幢|座|期|单元)|" + _NUM + r"区(?=" + _TAIL + r"))(?:" + _TAIL + r")*"
+)
+_BUILDING_CORE = re.compile(_NUM + r"(?:号楼|栋|幢)(?:" + _TAIL + r")+")
+_EN_ADDRESS = re.compile(
+    r"(?<![A-Za-z0-9])\d{1,5}[A-Za-z]?\s+(?:[A-Z][A-Za-z'.\-]*\s+){1,4}"
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|"
+    r"Close|Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy)\b\.?"
+    r"(?:,?\s*(?:Apt|Apartment|Suite|Unit|Flat|#)\.?\s*#?[A-Za-z0-9\-]+)?"
+)
+
+
+def _is_place_char(ch: str) -> bool:
+    return ("\u4e00" <= ch <= "\u9fff" or (ch.isascii() and ch.isalpha()) or ch == "·") and ch not in _STOP
+
+
+def _place_start(text: str, core_start: int) -> int:
+    """Where the place name in front of a numbered core begins."""
+    start = core_start
+    while start > 0 and core_start - start < _MAX_PLACE_CHARS and _is_place_char(text[start - 1]):
+        start -= 1
+    return start
+
+
+def detect_addresses(text: str) -> list[Hit]:
+    hits: list[Hit] = []
+    for core in (_ROAD_CORE, _ESTATE_CORE):
+        for m in core.finditer(text):
+            start = _place_start(text, m.start())
+            if start < m.start():  # a bare "路88号" with no name in front is not an address
+                hits.append((start, m.end(), "ADDRESS", RANK_LOOSE))
+    for m in _BUILDING_CORE.finditer(text):
+        if m.start() == 0 or not (text[m.start() - 1].isdigit() or text[m.start() - 1] in _CN_NUMERALS):
+            hits.append((m.start(), m.end(), "ADDRESS", RANK_LOOSE))
+    hits += [(m.start(), m.end(), "ADDRESS", RANK_LOOSE) for m in _EN_ADDRESS.finditer(text)]
+    return hits
+
+
+# Which detectors each gate family runs (see ``families``).
+FAMILY_DETECTORS: dict[str, tuple[Detector, ...]] = {
+    "num": (detect_phones, detect_id_numbers, detect_bank_cards, detect_ips, detect_plates, detect_qq),
+    "addr": (detect_addresses,),
+    "email": (detect_emails,),
+    "url": (detect_urls,),
+    "wx": (detect_wechat_ids,),
+    "qq": (detect_qq,),
+    "pw": (detect_passwords,),
+    "plate": (detect_plates,),
+}
+
+# Every pattern detector, for callers that want to run them all without the gate (tests do).
+PATTERN_DETECTORS: tuple[Detector, ...] = (
+    detect_passwords,
+    detect_qq,
+    detect_wechat_ids,
+    detect_id_numbers,
+    detect_bank_cards,
+    detect_emails,
+    detect_urls,
+    detect_phones,
+    detect_ips,
+    detect_plates,
+    detect_addresses,
+)
+
+
+def detectors_for(text: str) -> list[Detector]:
+    """The detectors worth running on ``text``, each once, in a fixed order."""
+    fams = families(text)
+    if not fams:
+        return []
+    chosen = {d for fam in fams for d in FAMILY_DETECTORS[fam]}
+    return [d for d in PATTERN_DETECTORS if d in chosen]
