@@ -86,7 +86,9 @@ class TrainSettings(Strict):
     batch_size: int = Field(8, gt=0, description="Samples per device step.")
     grad_accum: int = Field(1, gt=0, description="Gradient accumulation steps.")
     save_steps: int = Field(50, gt=0, description="Checkpoint every this many optimiser steps.")
-    packing: bool = Field(False, description="Pack samples into full-length rows instead of padding batches.")
+    batching: Literal["padded", "grouped", "packed"] = Field(
+        "grouped", description="padded: random batches; grouped: batches of similar length (less padding); "
+        "packed: several samples per row (fastest, but without flash-attention samples in a row see each other).")
     warmup_ratio: float = Field(0.05, ge=0, lt=1, description="Share of steps spent warming up.")
     precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="auto: bf16 on a GPU, fp32 on CPU.")
     qlora: bool = Field(False, description="Load the base in 4-bit (bitsandbytes; CUDA only).")

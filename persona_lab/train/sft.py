@@ -181,7 +181,8 @@ def _make_trainer(base, rows: list[dict], settings: TrainSettings, run_dir: Path
         num_train_epochs=settings.epochs, max_steps=settings.max_steps or -1, max_length=settings.max_length,
         lr_scheduler_type="cosine", warmup_steps=_warmup_steps(len(rows), settings), logging_steps=1,
         save_strategy="steps", save_steps=settings.save_steps, save_total_limit=None,
-        assistant_only_loss=True, packing=settings.packing, seed=seed, data_seed=seed, report_to="none",
+        assistant_only_loss=True, packing=settings.batching == "packed",
+        train_sampling_strategy="group_by_length" if settings.batching == "grouped" else "random", seed=seed, data_seed=seed, report_to="none",
         use_cpu=not cuda, bf16=bf16, disable_tqdm=True, include_num_input_tokens_seen="non_padding",
         model_init_kwargs=model_kwargs, dataloader_num_workers=0,
     )
@@ -246,7 +247,13 @@ def plot_loss(log_path: Path, out: Path, title: str) -> None:
                 steps.append(row["step"])
                 losses.append(row["loss"])
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
-    ax.plot(steps, losses, lw=1.2)
+    ax.plot(steps, losses, lw=0.8, alpha=0.45, label="per step")
+    smooth, value = [], None
+    for loss in losses:  # exponential moving average: small batches make the raw curve jumpy
+        value = loss if value is None else 0.8 * value + 0.2 * loss
+        smooth.append(value)
+    ax.plot(steps, smooth, lw=1.8, label="moving average")
+    ax.legend(loc="upper right", fontsize=8)
     ax.set_xlabel("optimiser step")
     ax.set_ylabel("training loss (my replies only)")
     ax.set_title(title)
