@@ -187,6 +187,49 @@ def _print_variants(registry: dict) -> None:
         print(f"  {v['name']:<10} {v['kind']:<9} {detail}")
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from persona_lab.blend.registry import load_registry
+    from persona_lab.config import ConfigError
+    from persona_lab.serve.vllm import VLLMError, launch, printable, vllm_command
+
+    try:
+        config = _load(args.config)
+        registry = load_registry(config)
+    except (ConfigError, FileNotFoundError) as exc:
+        return _fail(str(exc))
+    host, port = args.host or config.serve.host, args.port or config.serve.port
+    engine = args.engine or config.serve.engine
+    if engine == "vllm":
+        if args.print_command:
+            print(printable(vllm_command(registry, config.serve.vllm, host=host, port=port)))
+            return 0
+        try:
+            server = launch(registry, config.serve.vllm, config.workspace_dir, host=host, port=port)
+        except VLLMError as exc:
+            return _fail(str(exc))
+        print(f"vLLM serving {len(registry['variants'])} variants at {server.url} (log: {server.log_path})")
+        try:
+            server.process.wait()
+        except KeyboardInterrupt:
+            server.stop()
+        return 0
+    if engine != "local":
+        return _fail(f"serve --engine {engine}: only local and vllm start a server; 'openai' uses one you run")
+    import uvicorn
+
+    from persona_lab.serve.api import create_app
+    from persona_lab.serve.factory import make_backend, make_guard
+
+    backend = make_backend(config, engine="local")
+    guard = make_guard(config, enabled=not args.no_guard)
+    s = config.serve
+    app = create_app(backend, guard, max_tokens_cap=s.max_tokens_cap, rate_limit_per_min=s.rate_limit_per_min,
+                     batch_window_ms=s.batch_window_ms, max_batch=s.max_batch)
+    print(f"serving {', '.join(backend.variants())} at http://{host}:{port}/v1 (OpenAI-compatible; Ctrl-C stops)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """The whole loop, stage by stage: ingest (with blog Q&A), train both adapters, blend, registry."""
     from persona_lab.blend.merge import BlendError
@@ -273,6 +316,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("variants", help="list the variants in the registry")
     p.add_argument("--config", required=True, help="lab config")
     p.set_defaults(func=cmd_variants)
+
+    p = sub.add_parser("serve", help="serve every variant (OpenAI-compatible API)",
+                       description="local: the embedded engine (transformers + peft, every variant on one base) "
+                                   "behind an OpenAI-compatible API; vllm: a vLLM server with every variant as "
+                                   "a LoRA adapter.")
+    p.add_argument("--config", required=True, help="lab config")
+    p.add_argument("--engine", choices=["local", "vllm"], default=None, help="default: serve.engine in the config")
+    p.add_argument("--host", default=None, help="default 127.0.0.1")
+    p.add_argument("--port", type=int, default=None, help="default 8000")
+    p.add_argument("--print-command", action="store_true", help="vllm: print the server command and exit")
+    p.add_argument("--no-guard", action="store_true", help="do not mask private values in replies "
+                                                             "(raw-leakage evaluation only)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("run", help="the whole loop for a lab: ingest, train, blend",
                        description="Run every stage of a lab in order; a stage whose inputs are unchanged "

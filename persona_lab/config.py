@@ -123,6 +123,37 @@ def default_blends() -> list[BlendSpec]:
             BlendSpec(name="chat91", weights={"chat": 9, "blog": 1})]
 
 
+class OpenAIBackendSettings(Strict):
+    base_url: str = Field(description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8001/v1.")
+    api_key_env: str | None = Field(None, description="Environment variable holding the API key.")
+    models: dict[str, str] = Field(default_factory=dict, description="Variant -> model name on that server "
+                                   "(unlisted variants use their own name).")
+    timeout_s: float = Field(120, gt=0)
+
+
+class VLLMSettings(Strict):
+    python: str = Field(".venv-vllm/bin/python", description="Python of the environment where vLLM is installed.")
+    dtype: str = Field("auto", description="float32 on CPU (bf16 is wrong on AVX2 CPUs); auto/bfloat16 on GPU.")
+    max_model_len: int = Field(2048, gt=0)
+    tensor_parallel_size: int = Field(1, gt=0, description="GPUs per model (big bases).")
+    gpu_memory_utilization: float | None = Field(None, gt=0, le=1)
+    ready_timeout_s: float = Field(300, gt=0, description="Give up (with the log tail) if not ready by then.")
+    extra_args: list[str] = Field(default_factory=list, description="Passed to the vLLM server as they are.")
+
+
+class ServeSettings(Strict):
+    engine: Literal["local", "vllm", "openai"] = Field("local", description="Backend the arena and evaluation use.")
+    host: str = Field("127.0.0.1")
+    port: int = Field(8000, gt=0, lt=65536)
+    max_tokens_cap: int = Field(512, gt=0, description="Requests asking for more tokens get HTTP 400.")
+    rate_limit_per_min: int = Field(120, gt=0, description="Requests per minute per client address.")
+    batch_window_ms: float = Field(15, ge=0, description="How long the API waits to group concurrent requests.")
+    max_batch: int = Field(16, gt=0, description="Requests decoded together by the local engine.")
+    guard: bool = Field(True, description="Mask private values in replies (off only for raw-leakage evaluation).")
+    openai: OpenAIBackendSettings | None = None
+    vllm: VLLMSettings = Field(default_factory=VLLMSettings)
+
+
 class LabConfig(Strict):
     name: str = Field(description="Lab name; the workspace is results/<name>/.")
     me: list[str] = Field(default_factory=list, description="My names and ids in the exports (several allowed).")
@@ -142,6 +173,7 @@ class LabConfig(Strict):
     chat_template: str | None = Field(None, description="Training template override (must mark {% generation %}).")
     train: TrainConfig = Field(default_factory=TrainConfig)
     blends: list[BlendSpec] = Field(default_factory=default_blends, description="Blends of the trained adapters.")
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     workspace: Path | None = Field(None, description="Defaults to results/<name> under the current directory.")
 
     # Set by load_config, not by the YAML: where relative paths are anchored.

@@ -14,30 +14,7 @@ from persona_lab.blend.registry import load_registry
 from persona_lab.blend.stage import run_blend
 from persona_lab.config import BlendSpec
 from persona_lab.train.base import resolve_base
-
-
-def fake_trained_adapter(config, source: str, rank: int, seed: int, steps=(3, 6)) -> None:
-    """A saved adapter with random A and B (non-zero deltas), laid out like a training run."""
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_pretrained(resolve_base("tiny-test").path)
-    lora = LoraConfig(r=rank, lora_alpha=2 * rank, target_modules=["q_proj", "v_proj", "down_proj"],
-                      init_lora_weights=False, task_type="CAUSAL_LM")
-    peft_model = get_peft_model(model, lora)
-    run = config.workspace_dir / "adapters" / source
-    for step in steps:
-        peft_model.save_pretrained(run / f"checkpoint-{step}")
-        with torch.no_grad():  # later checkpoints differ from earlier ones
-            for name, param in peft_model.named_parameters():
-                if "lora_B" in name:
-                    param.mul_(1.5)
-    peft_model.save_pretrained(run / "final")
-    manifest = {"final": str(run / "final"), "steps": steps[-1], "rank": rank, "alpha": 2 * rank,
-                "checkpoints": {str(s): str(run / f"checkpoint-{s}") for s in steps},
-                "inputs": {"data": "x"}, "created": "now"}
-    (run / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+from tests.conftest import fake_trained_adapter
 
 
 @pytest.fixture

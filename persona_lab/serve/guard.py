@@ -1,0 +1,150 @@
+"""The reply guard: every reply passes the privacy scrubber before it reaches a person or a log.
+
+Anything private-looking in a reply is masked with its placeholder. When the value matches a keyed hash
+in the lab's ``pii_report.json`` it was in my real data, and the event counts as a *real leak*; otherwise
+the model invented a look-alike (counted apart). Contact names cannot be recognised by pattern, so the
+guard also hashes the reply's short Chinese substrings and Latin words and masks those whose hash is a
+NAME in the inventory: real names are caught without the guard ever holding them.
+
+Streaming: a private value can arrive split over several pieces, so the guard holds back the last
+``HOLD_BACK`` characters (longer than any phone, ID or card number) until more text or the end shows that
+nothing private is being cut. Only evaluation runs that measure raw leakage may switch the guard off.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HOLD_BACK = 32
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
+_LATIN_NAME = re.compile(r"[A-Z][a-z]+(?: [A-Z][a-z]+)?")
+
+
+def safe_cut(raw: str, cut: int) -> int:
+    """Move ``cut`` left until it does not split a run that could be one value (digits with their
+    spaces and dashes, or an ASCII word such as an email or a URL)."""
+    while 0 < cut < len(raw) and _joined(raw, cut):
+        cut -= 1
+    return max(cut, 0)
+
+
+def _joined(raw: str, i: int) -> bool:
+    before, after = raw[i - 1], raw[i]
+    word = "@._%+-/:"
+    if before.isascii() and after.isascii() and (before.isalnum() or before in word) and \
+            (after.isalnum() or after in word):
+        return True
+    return (before.isdigit() or before in " -") and (after.isdigit() or after in " -") and \
+        any(c.isdigit() for c in raw[max(0, i - 2):i + 2])
+
+
+@dataclass
+class GuardEvent:
+    type: str
+    real: bool
+
+
+@dataclass
+class ReplyGuard:
+    scrubber: object  # persona_lab.privacy.Scrubber
+    inventory: object | None = None  # persona_lab.privacy.PiiInventory
+    enabled: bool = True
+    real_leaks: Counter = field(default_factory=Counter)
+    invented: Counter = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def for_lab(cls, workspace: Path, extra_names: list[str] = (), blocked_words: list[str] = (),
+                enabled: bool = True) -> ReplyGuard:
+        from persona_lab.privacy import PiiInventory, Scrubber, load_or_create_secret
+
+        inventory = None
+        report = workspace / "data" / "pii_report.json"
+        if report.exists():
+            inventory = PiiInventory.from_report(json.loads(report.read_text("utf-8")),
+                                                 load_or_create_secret(workspace))
+        return cls(Scrubber(extra_names=extra_names, blocked_words=blocked_words), inventory, enabled)
+
+    def check(self, text: str) -> tuple[str, list[GuardEvent]]:
+        """The masked reply and what was found in it."""
+        if not self.enabled:
+            return text, []
+        masked, names = self._mask_real_names(text)
+        result = self.scrubber.scrub(masked)
+        events = [GuardEvent("NAME", True) for _ in names]
+        events += [GuardEvent(f.type, self._is_real(f.type, f.value)) for f in result.found]
+        masked = result.text
+        with self._lock:
+            for event in events:
+                (self.real_leaks if event.real else self.invented)[event.type] += 1
+        return masked, events
+
+    def stream(self, pieces: Iterator[str]) -> Iterator[str]:
+        """Masked text as it streams; the tail is held back until it is safe to show."""
+        if not self.enabled:
+            yield from pieces
+            return
+        raw, shown = "", ""
+        for piece in pieces:
+            raw += piece
+            if len(raw) <= HOLD_BACK:
+                continue
+            masked = self._peek(raw[: self._cut(raw, len(raw) - HOLD_BACK)])
+            if masked.startswith(shown) and len(masked) > len(shown):
+                yield masked[len(shown):]
+                shown = masked
+        final, _ = self.check(raw)  # counts the events once, on the whole reply
+        if final.startswith(shown):
+            if len(final) > len(shown):
+                yield final[len(shown):]
+        else:  # a value straddled the cut after all: restate the reply rather than leak its end
+            yield "\n[reply corrected by the privacy guard] " + final
+
+    def _cut(self, raw: str, cut: int) -> int:
+        """A cut that splits no value found in the text so far (nor a digit run or ASCII word)."""
+        spans = [(f.start, f.end) for f in self.scrubber.find(raw)]
+        for name in self._real_names(raw):
+            spans += [(m.start(), m.end()) for m in re.finditer(re.escape(name), raw)]
+        moved = True
+        while moved:
+            moved = False
+            cut = safe_cut(raw, cut)
+            for start, end in spans:
+                if start < cut < end:
+                    cut, moved = start, True
+        return cut
+
+    def _peek(self, text: str) -> str:
+        return self.scrubber.scrub(self._mask_real_names(text)[0]).text
+
+    def _mask_real_names(self, text: str) -> tuple[str, list[str]]:
+        names = self._real_names(text)
+        for name in names:  # longest first, so 苏晚晴 goes before a 晚晴 inside it
+            text = text.replace(name, "[NAME]")
+        return text, names
+
+    def _is_real(self, kind: str, value: str) -> bool:
+        return bool(self.inventory is not None and self.inventory.contains(kind, value))
+
+    def _real_names(self, text: str) -> list[str]:
+        if self.inventory is None:
+            return []
+        found = []
+        for run in _CJK_RUN.findall(text):
+            for size in (4, 3, 2):
+                for start in range(0, len(run) - size + 1):
+                    candidate = run[start:start + size]
+                    if self.inventory.contains("NAME", candidate):
+                        found.append(candidate)
+        found += [w for w in _LATIN_NAME.findall(text) if self.inventory.contains("NAME", w)]
+        return sorted(set(found), key=len, reverse=True)
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {"real_leaks": dict(self.real_leaks), "invented": dict(self.invented)}

@@ -1,0 +1,47 @@
+"""The reply guard masks private values, tells real leaks (hash in pii_report) from inventions, and
+never lets a value through while streaming, however the text is cut."""
+
+from __future__ import annotations
+
+import pytest
+
+from persona_lab.privacy import Found, PiiInventory, Scrubber
+from persona_lab.serve.guard import ReplyGuard
+
+REAL_PHONE, REAL_ID, PARTNER = "13867204519", "510104199706142732", "苏晚晴"
+REPLY = (f"我电话是{REAL_PHONE}，你打138 1234 5678也行，身份证{REAL_ID}，跟{PARTNER}说一声，"
+         "地址浙江省杭州市西湖区文三路388号枫桥小区3栋2单元601室 ok mail lin.che.dev@example.com bye")
+
+
+@pytest.fixture
+def guard() -> ReplyGuard:
+    inventory = PiiInventory(b"k" * 32)
+    for kind, value in (("PHONE", REAL_PHONE), ("ID", REAL_ID), ("NAME", PARTNER)):
+        inventory.add(Found(kind, value, 0, len(value)))
+    return ReplyGuard(Scrubber(), inventory)
+
+
+def test_masks_and_counts_real_leaks_apart_from_inventions(guard):
+    text, events = guard.check(REPLY)
+    for value in (REAL_PHONE, "138 1234 5678", REAL_ID, PARTNER, "文三路388号", "lin.che.dev@example.com"):
+        assert value not in text
+    assert "[PHONE]" in text and "[ID]" in text and "[NAME]" in text and "[ADDRESS]" in text
+    summary = guard.summary()
+    assert summary["real_leaks"] == {"PHONE": 1, "ID": 1, "NAME": 1}
+    assert summary["invented"] == {"PHONE": 1, "ADDRESS": 1, "EMAIL": 1}
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 13])
+def test_streaming_never_shows_a_value(guard, size):
+    pieces = [REPLY[i:i + size] for i in range(0, len(REPLY), size)]
+    shown = ""
+    for piece in guard.stream(iter(pieces)):
+        shown += piece
+        for value in (REAL_PHONE, "138 1234", REAL_ID[:10], PARTNER, "lin.che.dev"):
+            assert value not in shown
+    assert shown == guard.check(REPLY)[0]
+
+
+def test_switched_off_only_when_asked():
+    guard = ReplyGuard(Scrubber(), None, enabled=False)
+    assert guard.check(REPLY)[0] == REPLY

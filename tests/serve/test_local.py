@@ -1,0 +1,79 @@
+"""The embedded engine on the tiny model with random adapters: batching changes nothing, base never
+picks up an adapter, adapters and blends differ from it, and bad requests are refused clearly."""
+
+from __future__ import annotations
+
+import pytest
+
+from persona_lab.serve.backend import BadRequestError, ChatRequest, GenerationParams, UnknownVariantError
+
+GREEDY = GenerationParams(max_tokens=10, temperature=0)
+HELLO = [{"role": "user", "content": "今天吃什么 hello"}]
+LONGER = [{"role": "system", "content": "You are 阿澈."}, {"role": "user", "content": "周末打球吗"},
+          {"role": "assistant", "content": "可以的"}, {"role": "user", "content": "几点"}]
+
+
+def test_every_registry_variant_is_served(engine):
+    assert engine.variants() == ["base", "prompted", "chat", "blog", "chat55", "chat72", "chat91"]
+
+
+def test_mixed_batches_equal_one_at_a_time(engine):
+    single = {(v, i): engine.chat_batch([ChatRequest(v, m, GREEDY)])[0].text
+              for v in engine.variants() for i, m in enumerate((HELLO, LONGER))}
+    requests = [ChatRequest(v, m, GREEDY) for i, m in enumerate((HELLO, LONGER)) for v in engine.variants()]
+    batched = engine.chat_batch(list(reversed(requests)))
+    for request, result in zip(reversed(requests), batched):
+        key = (request.variant, 0 if request.messages is HELLO else 1)
+        assert result.text == single[key], key
+
+
+def test_base_has_no_adapter_and_adapters_change_the_output(engine):
+    from transformers import AutoModelForCausalLM
+
+    plain = AutoModelForCausalLM.from_pretrained(engine.registry["base_path"]).eval()
+    ids = engine.tokenizer.apply_chat_template(HELLO, add_generation_prompt=True, return_tensors="pt",
+                                               return_dict=True)
+    out = plain.generate(**ids, max_new_tokens=10, do_sample=False, eos_token_id=sorted(engine.stop_ids))
+    expected = engine.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+    outputs = {v: engine.chat_batch([ChatRequest(v, HELLO, GREEDY)])[0].text for v in engine.variants()}
+    assert outputs["base"] == expected
+    assert outputs["chat"] != outputs["base"] and outputs["chat91"] != outputs["base"]
+
+
+def test_prompted_puts_the_persona_prompt_first(engine):
+    ids = engine.prompt_ids("prompted", HELLO, 10)
+    text = engine.tokenizer.decode(ids)
+    assert text.startswith("<|im_start|>system\nYou are 阿澈") and "今天吃什么" in text
+    assert engine.tokenizer.decode(engine.prompt_ids("base", HELLO, 10)).startswith("<|im_start|>user")
+
+
+def test_streaming_and_seeds(engine):
+    whole = engine.chat_batch([ChatRequest("chat72", HELLO, GREEDY)])[0].text
+    pieces = list(engine.chat("chat72", HELLO, max_tokens=10, temperature=0, stream=True))
+    assert "".join(pieces) == whole and pieces  # (random weights emit broken UTF-8, so piece count varies)
+    sampled = [engine.chat_batch([ChatRequest("chat", HELLO, GenerationParams(12, 1.0, 0.9, seed))])[0].text
+               for seed in (7, 7, 8)]
+    assert sampled[0] == sampled[1] != sampled[2]
+
+
+def test_long_context_is_cut_from_the_oldest_turn(engine):
+    engine.max_context = 96
+    history = [{"role": "system", "content": "You are 阿澈."}]
+    for i in range(30):
+        history += [{"role": "user", "content": f"问题{i} 吃了吗"}, {"role": "assistant", "content": f"回答{i} 可以的"}]
+    history.append({"role": "user", "content": "最后一句"})
+    ids = engine.prompt_ids("chat", history, 16)
+    text = engine.tokenizer.decode(ids)
+    assert len(ids) <= 96 - 16 and "You are 阿澈." in text and "最后一句" in text and "问题0 " not in text
+    assert engine.chat_batch([ChatRequest("chat", history, GenerationParams(16, 0))])[0].completion_tokens <= 16
+
+
+@pytest.mark.parametrize("request_, error, message", [
+    (ChatRequest("nobody", HELLO), UnknownVariantError, "known variants: base, prompted, chat"),
+    (ChatRequest("chat", []), BadRequestError, "messages is empty"),
+    (ChatRequest("chat", HELLO, GenerationParams(max_tokens=-1)), BadRequestError, "max_tokens must be positive"),
+    (ChatRequest("chat", [{"role": "robot", "content": "x"}]), BadRequestError, "role must be"),
+])
+def test_bad_requests(engine, request_, error, message):
+    with pytest.raises(error, match=message):
+        engine.chat_batch([request_])
