@@ -4,17 +4,22 @@ Features and trade-offs:
   * the base is loaded once; every adapter and blend of the registry is attached to one PeftModel and
     switched per batch (``set_adapter``), never reloaded; ``base`` and ``prompted`` run with adapters
     disabled, so they never pick up an adapter
-  * requests are grouped by variant and decoded together in left-padded batches with a KV cache
+  * requests for any mix of variants are decoded together in left-padded batches with a KV cache: each
+    row names its adapter (PEFT mixed-adapter batches, the same idea as vLLM multi-LoRA), so 16 requests
+    for 7 variants cost one batch, not 7; requests are sorted by prompt length first to cut padding
   * a lean decode loop instead of ``generate``: one forward per token, the lm_head only on the last
     position (``logits_to_keep=1``), per-request seeded sampling (temperature, top-p), per-request
     max_tokens, and a callback per step, which is what streaming uses
   * context longer than the model's window is cut from the oldest turn (the system line stays)
   * fp32 on CPU (bf16 gives wrong outputs on AVX2 CPUs, see FINDINGS.md); bf16 on a CUDA GPU
+  * all torch work (loading and every batch) runs on one engine thread: when two Python threads run
+    torch ops, their OpenMP thread teams compete for the cores and decoding ran at half speed (measured:
+    24 vs 13 tokens/s on 2 cores); it also serialises batches on the shared model
 """
 
 from __future__ import annotations
 
-import threading
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,6 +35,16 @@ from persona_lab.serve.backend import (
 
 class LocalEngine:
     def __init__(self, registry: dict[str, Any], *, max_batch: int = 16, max_context: int | None = None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="persona-lab-engine")
+        self.on_engine_thread(self._load, registry, max_batch, max_context)
+
+    def on_engine_thread(self, fn: Callable, *args, **kwargs):
+        """Run ``fn`` on the engine's torch thread and return its result."""
+        return self._thread.submit(fn, *args, **kwargs).result()
+
+    def _load(self, registry: dict[str, Any], max_batch: int, max_context: int | None) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -48,7 +63,6 @@ class LocalEngine:
         window = getattr(model.config, "max_position_embeddings", 2048) or 2048
         self.max_context = min(max_context or window, window)
         self.stop_ids = self._stop_ids()
-        self.lock = threading.Lock()  # one batch at a time: adapters are switched on the shared model
 
     # ------------------------------------------------------------------------------------------ set-up
 
@@ -88,28 +102,16 @@ class LocalEngine:
         yield from self.stream(request)
 
     def stream(self, request: ChatRequest) -> Iterator[str]:
-        """Text pieces as they are decoded (generation runs in a thread; pieces arrive through a queue)."""
+        """Text pieces as they are decoded on the engine thread, handed over through a queue."""
         import queue
 
+        self._check(request)
         pieces: queue.Queue = queue.Queue()
-        done = object()
-        errors: list[BaseException] = []
-
-        def work() -> None:
-            try:
-                self.generate([request], on_text=lambda index, text: pieces.put(text))
-            except BaseException as exc:  # surfaced to the reader below
-                errors.append(exc)
-            finally:
-                pieces.put(done)
-
-        thread = threading.Thread(target=work, daemon=True)
-        thread.start()
-        while (piece := pieces.get()) is not done:
+        future = self._thread.submit(self._generate, [request], lambda index, text: pieces.put(text))
+        future.add_done_callback(lambda _: pieces.put(None))
+        while (piece := pieces.get()) is not None:
             yield piece
-        thread.join()
-        if errors:
-            raise errors[0]
+        future.result()  # re-raises an engine error here
 
     def chat_batch(self, requests: list[ChatRequest]) -> list[ChatResult]:
         return self.generate(requests)
@@ -119,19 +121,22 @@ class LocalEngine:
         """Answer every request; ``on_text(request index, new text)`` is called as text is decoded."""
         for request in requests:
             self._check(request)
+        return self.on_engine_thread(self._generate, requests, on_text)
+
+    def _generate(self, requests: list[ChatRequest],
+                  on_text: Callable[[int, str], None] | None) -> list[ChatResult]:
+        prompts = [self.prompt_ids(r.variant, r.messages, r.params.max_tokens) for r in requests]
+        order = sorted(range(len(requests)), key=lambda i: len(prompts[i]))  # similar lengths pad less
         results: list[ChatResult | None] = [None] * len(requests)
-        groups: dict[str, list[int]] = {}
-        for index, request in enumerate(requests):
-            groups.setdefault(request.variant, []).append(index)
-        with self.lock:
-            for variant, indices in groups.items():
-                for start in range(0, len(indices), self.max_batch):
-                    chunk = indices[start:start + self.max_batch]
-                    outputs = self._run_variant(variant, [requests[i] for i in chunk],
-                                                None if on_text is None else
-                                                (lambda row, text, chunk=chunk: on_text(chunk[row], text)))
-                    for index, output in zip(chunk, outputs):
-                        results[index] = output
+        with self.torch.inference_mode():
+            for start in range(0, len(order), self.max_batch):
+                chunk = order[start:start + self.max_batch]
+                callback = None if on_text is None else (lambda row, text, chunk=chunk: on_text(chunk[row], text))
+                tokens, reasons = self._decode([prompts[i] for i in chunk], [requests[i].params for i in chunk],
+                                               [self._adapter_of(requests[i].variant) for i in chunk], callback)
+                for row, index in enumerate(chunk):
+                    results[index] = ChatResult(self.tokenizer.decode(tokens[row], skip_special_tokens=True),
+                                                len(prompts[index]), len(tokens[row]), reasons[row])
         return results  # type: ignore[return-value]
 
     # ------------------------------------------------------------------------------------------ internals
@@ -165,29 +170,31 @@ class LocalEngine:
                 raise BadRequestError(f"the last message alone is {len(ids)} tokens; the window allows {budget}")
             del messages[droppable[0]]
 
-    def _activate(self, variant: str):
-        """A context manager that runs the model as ``variant``."""
-        import contextlib
+    def _adapter_of(self, variant: str) -> str:
+        """The adapter a row runs with; base and prompted run with none, so they never pick one up."""
+        kind = self.variants_by_name[variant]["kind"]
+        return variant if kind in ("adapter", "blend") else "__base__"
 
-        entry = self.variants_by_name[variant]
-        if entry["kind"] in ("adapter", "blend"):
-            self.model.set_adapter(variant)
+    def activate(self, variant: str):
+        """A context manager running the whole model as ``variant`` (for callers outside the engine's
+        batches, such as the naive baseline of the serving benchmark)."""
+        return self.activate_adapter(self._adapter_of(variant))
+
+    def activate_adapter(self, adapter: str):
+        if adapter != "__base__":
+            self.model.set_adapter(adapter)
             return contextlib.nullcontext()
-        if hasattr(self.model, "disable_adapter"):
-            return self.model.disable_adapter()  # base and prompted: never an adapter
-        return contextlib.nullcontext()
+        return self.model.disable_adapter() if hasattr(self.model, "disable_adapter") else contextlib.nullcontext()
 
-    def _run_variant(self, variant: str, requests: list[ChatRequest],
-                     on_text: Callable[[int, str], None] | None) -> list[ChatResult]:
-        prompts = [self.prompt_ids(variant, r.messages, r.params.max_tokens) for r in requests]
-        with self._activate(variant), self.torch.inference_mode():
-            tokens, reasons = self._decode(prompts, [r.params for r in requests], on_text)
-        return [ChatResult(self.tokenizer.decode(t, skip_special_tokens=True), len(p), len(t), reason)
-                for p, t, reason in zip(prompts, tokens, reasons)]
-
-    def _decode(self, prompts: list[list[int]], params: list[GenerationParams],
+    def _decode(self, prompts: list[list[int]], params: list[GenerationParams], adapters: list[str],
                 on_text: Callable[[int, str], None] | None) -> tuple[list[list[int]], list[str]]:
         torch = self.torch
+        routing: dict[str, Any] = {}
+        switch = contextlib.nullcontext()
+        if len(set(adapters)) > 1:  # mixed adapters: each row names its own (PEFT mixed-adapter batch)
+            routing = {"adapter_names": adapters}
+        elif hasattr(self.model, "peft_config"):  # one adapter for all rows: the faster plain LoRA path
+            switch = self.activate_adapter(adapters[0])
         from transformers import DynamicCache
 
         batch, longest = len(prompts), max(len(p) for p in prompts)
@@ -200,16 +207,22 @@ class LocalEngine:
         input_ids, mask = input_ids.to(self.device), mask.to(self.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         generators = [_generator(p.seed) for p in params]
-        out: list[list[int]] = [[] for _ in prompts]
+        cache = DynamicCache()
+        with switch:
+            return self._decode_loop(input_ids, mask, positions, params, generators, routing, cache, on_text)
+
+    def _decode_loop(self, input_ids, mask, positions, params, generators, routing, cache, on_text):
+        torch = self.torch
+        batch = input_ids.shape[0]
+        out: list[list[int]] = [[] for _ in range(batch)]
         texts = [""] * batch
         finished = [False] * batch
         reasons = ["length"] * batch
         limit = max(p.max_tokens for p in params)
-        cache = DynamicCache()
         logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, cache=cache,
-                            use_cache=True, logits_to_keep=1).logits[:, -1, :]
+                            use_cache=True, logits_to_keep=1, **routing).logits[:, -1, :]
         for _ in range(limit):
-            next_ids = [_sample(logits[row].float(), params[row], generators[row]) for row in range(batch)]
+            next_ids = sample_batch(logits.float(), params, generators)
             for row, token in enumerate(next_ids):
                 if finished[row]:
                     continue
@@ -230,7 +243,7 @@ class LocalEngine:
             mask = torch.cat([mask, torch.ones((batch, 1), dtype=mask.dtype, device=self.device)], dim=1)
             positions = positions[:, -1:] + 1
             logits = self.model(input_ids=step, attention_mask=mask, position_ids=positions, cache=cache,
-                                use_cache=True, logits_to_keep=1).logits[:, -1, :]
+                                use_cache=True, logits_to_keep=1, **routing).logits[:, -1, :]
         if on_text is not None:  # flush a trailing partial character, if any
             for row in range(batch):
                 text = self.tokenizer.decode(out[row], skip_special_tokens=True)
@@ -247,16 +260,28 @@ def _generator(seed: int | None):
     return generator
 
 
-def _sample(logits, params: GenerationParams, generator) -> int:
+CANDIDATES = 256  # top-p is computed over the 256 most likely tokens (exact unless they hold < top_p)
+
+
+def sample_batch(logits, params: list[GenerationParams], generators) -> list[int]:
+    """One next token per row: greedy for temperature 0, else temperature + top-p with the row's own
+    seeded generator. One top-k over the whole batch replaces a full-vocabulary sort per row."""
     import torch
 
-    if params.temperature == 0:
-        return int(torch.argmax(logits).item())
-    probs = torch.softmax(logits / params.temperature, dim=-1)
-    if params.top_p < 1.0:
-        sorted_probs, order = torch.sort(probs, descending=True)
-        keep = sorted_probs.cumsum(-1) - sorted_probs < params.top_p  # always keeps the top token
-        sorted_probs = sorted_probs * keep
-        choice = torch.multinomial(sorted_probs / sorted_probs.sum(), 1, generator=generator)
-        return int(order[choice].item())
-    return int(torch.multinomial(probs, 1, generator=generator).item())
+    greedy = torch.argmax(logits, dim=-1).tolist()
+    if all(p.temperature == 0 for p in params):
+        return greedy
+    temperatures = torch.tensor([max(p.temperature, 1e-6) for p in params], dtype=logits.dtype).unsqueeze(1)
+    probs = torch.softmax(logits / temperatures, dim=-1)
+    top_probs, top_ids = torch.topk(probs, min(CANDIDATES, probs.shape[-1]), dim=-1)  # largest first
+    out = []
+    for row, p in enumerate(params):
+        if p.temperature == 0:
+            out.append(greedy[row])
+        elif p.top_p < 1.0 and float(top_probs[row].sum()) >= p.top_p:  # the nucleus is inside the top-k
+            kept = top_probs[row] * (top_probs[row].cumsum(-1) - top_probs[row] < p.top_p)
+            choice = torch.multinomial(kept / kept.sum(), 1, generator=generators[row])
+            out.append(int(top_ids[row][choice].item()))
+        else:  # no nucleus, or a flat distribution: sample the whole vocabulary
+            out.append(int(torch.multinomial(probs[row], 1, generator=generators[row]).item()))
+    return out
