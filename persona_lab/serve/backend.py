@@ -58,6 +58,7 @@ class ChatResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     finish_reason: str = "stop"  # "stop" or "length"
+    token_ids: list[int] = field(default_factory=list)
 
 
 def check_messages(messages: list[dict]) -> None:

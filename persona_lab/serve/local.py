@@ -136,7 +136,7 @@ class LocalEngine:
                                                [self._adapter_of(requests[i].variant) for i in chunk], callback)
                 for row, index in enumerate(chunk):
                     results[index] = ChatResult(self.tokenizer.decode(tokens[row], skip_special_tokens=True),
-                                                len(prompts[index]), len(tokens[row]), reasons[row])
+                                                len(prompts[index]), len(tokens[row]), reasons[row], tokens[row])
         return results  # type: ignore[return-value]
 
     # ------------------------------------------------------------------------------------------ internals
