@@ -1,0 +1,47 @@
+"""`persona-lab serve --engine local --config CFG` as a user runs it: a subprocess on 127.0.0.1 that the
+official openai client can chat with, every variant by name."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import yaml
+
+from tests.serve.conftest import free_port
+
+
+def test_serve_command_answers_the_openai_client_for_every_variant(served_lab, tmp_path):
+    from openai import OpenAI
+
+    config_path = tmp_path / "lab.yaml"
+    config_path.write_text(yaml.safe_dump(served_lab.model_dump(mode="json", exclude={"config_dir"})), "utf-8")
+    port = free_port()
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "persona_lab.cli", "serve", "--config", str(config_path),
+                               "--engine", "local", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 90
+        while True:
+            assert server.poll() is None, server.stdout.read()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.time() < deadline, "server did not come up in 90 s"
+            time.sleep(0.2)
+        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused")
+        names = [m.id for m in client.models.list()]
+        assert names == ["base", "prompted", "chat", "blog", "chat55", "chat72", "chat91"]
+        for name in names:
+            reply = client.chat.completions.create(model=name, max_tokens=4, temperature=0,
+                                                   messages=[{"role": "user", "content": "在吗"}])
+            assert reply.choices[0].finish_reason in ("stop", "length") and reply.model == name
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
