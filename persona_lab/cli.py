@@ -352,15 +352,145 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("interrupted", 130)
 
 
-def eval_main(argv: list[str] | None = None) -> int:
+def _parse_weights(items: list[str] | None) -> dict[str, float] | None:
+    if not items:
+        return None
+    from persona_lab.evaluate.metrics import DEFAULT_WEIGHTS
+
+    weights = dict(DEFAULT_WEIGHTS)
+    for item in items:
+        name, _, value = item.partition("=")
+        weights[name] = float(value)
+    return weights
+
+
+def cmd_eval_score(args: argparse.Namespace) -> int:
+    from persona_lab.evaluate.profile import EvalInputError
+    from persona_lab.evaluate.report import recommendation
+    from persona_lab.evaluate.runner import score_files
+
+    candidates = {}
+    for spec in args.candidates:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            return _fail(f"--candidates takes NAME=FILE, got {spec!r}", 2)
+        candidates[name] = Path(path)
+    try:
+        result = score_files(Path(args.profile), Path(args.refs), candidates, Path(args.out),
+                             weights=_parse_weights(args.weight), n_boot=args.n_bootstrap, seed=args.seed)
+    except EvalInputError as exc:
+        return _fail(str(exc))
+    _print_scores(result.scores)
+    print(f"wrote {Path(args.out) / 'scores.json'}, report.md, report.html")
+    return 0
+
+
+def _print_scores(scores: dict) -> None:
+    from persona_lab.evaluate.report import recommendation
+
+    for rank, name in enumerate(scores["ranking"], 1):
+        entry = scores["variants"][name]
+        lo, hi = entry["composite_ci"]
+        print(f"{rank:>2}. {name:<12} composite {entry['composite']:.3f} [{lo:.3f}, {hi:.3f}]  n={entry['n']}")
+    if scores.get("authorship_auc") is not None:
+        print(f"authorship AUC (held-out, me vs the others): {scores['authorship_auc']:.3f}")
+    best, reason = recommendation(scores)
+    if best:
+        print(f"recommended: {best} - {reason}")
+
+
+def cmd_eval_run(args: argparse.Namespace) -> int:
+    from persona_lab.config import ConfigError
+    from persona_lab.evaluate.profile import EvalInputError
+    from persona_lab.evaluate.runner import run_eval
+
+    try:
+        config = _load(args.config)
+        variants = args.variants.split(",") if args.variants else None
+        result = run_eval(config, variants=variants, n=args.n, seed=args.seed, progress=not args.quiet)
+    except (ConfigError, EvalInputError, FileNotFoundError) as exc:
+        return _fail(str(exc))
+    _print_scores(result.scores)
+    print(f"report: {config.workspace_dir / 'eval' / 'report.md'} (and report.html)")
+    return 0
+
+
+def cmd_eval_report(args: argparse.Namespace) -> int:
+    from persona_lab.evaluate.report import rerender
+
+    try:
+        paths = rerender(Path(args.dir))
+    except FileNotFoundError as exc:
+        return _fail(f"{exc.filename}: not found; give the folder `persona-eval score/run` wrote")
+    print(f"wrote {paths['report.md']} and {paths['report.html']}")
+    return 0
+
+
+def cmd_eval_choose(args: argparse.Namespace) -> int:
+    from persona_lab.config import ConfigError
+    from persona_lab.evaluate.choose import choose, export
+
+    try:
+        config = _load(args.config)
+        choice = choose(config)
+    except (ConfigError, FileNotFoundError) as exc:
+        return _fail(str(exc))
+    print(f"final blend: {choice['winner']} ({choice['basis']})")
+    print(f"  {choice['reason']}")
+    if choice["runner_up"]:
+        print(f"  margin over {choice['runner_up']}: {choice['margin']:+.3f} composite")
+    if args.export:
+        out = export(config, choice, Path(args.export))
+        print(f"exported to {out} (adapter/, merged/, MODEL_CARD.md)")
+    return 0
+
+
+def build_eval_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="persona-eval",
-        description="Score persona variants against held-out real replies. The evaluation stage "
-                    "(run, score, report, choose) is not built yet; see the open issues.",
-    )
-    parser.parse_args(argv)
-    parser.print_help()
-    return 2
+        description="Score persona variants against held-out real replies: content (ROUGE-L, embeddings), "
+                    "authorship, style distance, failure modes and privacy, with bootstrap CIs.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", help="every variant answers the held-out contexts (cached), then score and report")
+    p.add_argument("--config", required=True)
+    p.add_argument("--variants", help="comma-separated; default: every variant in the registry")
+    p.add_argument("--n", type=int, default=None, help="held-out contexts (default eval.n in the config)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_eval_run)
+
+    p = sub.add_parser("score", help="score replies that already exist, from any system (files only)")
+    p.add_argument("--profile", required=True, metavar="TRAIN.jsonl", help="messages-format training file")
+    p.add_argument("--refs", required=True, metavar="EVAL.jsonl", help='{"id","context","reply"} items')
+    p.add_argument("--candidates", required=True, nargs="+", metavar="NAME=FILE", help='{"id","reply"} lines')
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--weight", action="append", metavar="METRIC=W", help="composite weight (0 switches off)")
+    p.add_argument("--n-bootstrap", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_eval_score)
+
+    p = sub.add_parser("report", help="re-render report.md/html from a scored folder")
+    p.add_argument("dir", metavar="DIR")
+    p.set_defaults(func=cmd_eval_report)
+
+    p = sub.add_parser("choose", help="name the final blend and optionally export it")
+    p.add_argument("--config", required=True)
+    p.add_argument("--export", metavar="DIR", help="write the adapter, a merged model and a model card here")
+    p.set_defaults(func=cmd_eval_choose)
+    return parser
+
+
+def eval_main(argv: list[str] | None = None) -> int:
+    parser = build_eval_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
 
 
 if __name__ == "__main__":

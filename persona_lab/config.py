@@ -154,6 +154,19 @@ class ServeSettings(Strict):
     vllm: VLLMSettings = Field(default_factory=VLLMSettings)
 
 
+class EvalSettings(Strict):
+    n: int | None = Field(200, gt=0, description="Held-out contexts to evaluate (a seeded sample); null for all.")
+    seed: int = Field(0, description="Seed of the sample, the generation and the bootstrap.")
+    max_tokens: int = Field(96, gt=0, description="Reply length cap when generating.")
+    temperature: float = Field(0.7, ge=0, description="Sampling temperature when generating.")
+    n_bootstrap: int = Field(200, ge=20, description="Bootstrap resamples for the confidence intervals.")
+    embedding_model: str = Field("minilm", description="'minilm' (bundled) or a sentence-transformers model.")
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {"rouge_l": 1.0, "embedding_sim": 1.0, "authorship": 2.0, "style": 2.0,
+                                 "failures": 1.0, "privacy": 0.5},
+        description="Composite weights per metric (0 switches a metric off).")
+
+
 class LabConfig(Strict):
     name: str = Field(description="Lab name; the workspace is results/<name>/.")
     me: list[str] = Field(default_factory=list, description="My names and ids in the exports (several allowed).")
@@ -174,6 +187,7 @@ class LabConfig(Strict):
     train: TrainConfig = Field(default_factory=TrainConfig)
     blends: list[BlendSpec] = Field(default_factory=default_blends, description="Blends of the trained adapters.")
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
     workspace: Path | None = Field(None, description="Defaults to results/<name> under the current directory.")
 
     # Set by load_config, not by the YAML: where relative paths are anchored.
