@@ -231,8 +231,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """The whole loop, stage by stage: ingest (with blog Q&A), train both adapters, blend, registry."""
+    """The whole loop, stage by stage: ingest (with blog Q&A), train both adapters, blend, registry,
+    evaluation report."""
     from persona_lab.blend.merge import BlendError
+    from persona_lab.evaluate.profile import EvalInputError
     from persona_lab.blend.stage import run_blend
     from persona_lab.config import ConfigError
     from persona_lab.ingest.stage import IngestError
@@ -247,10 +249,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         for source in ("chat", "blog"):
             _train_one(config, source, resume=False, quick=args.quick, progress=not args.quiet)
         registry = run_blend(config)
-    except (ConfigError, IngestError, TrainError, BaseModelError, BlendError) as exc:
+        _print_variants(registry)
+        print(f"registry: {config.workspace_dir / 'variants.json'}")
+        from persona_lab.evaluate.runner import run_eval
+
+        result = run_eval(config, progress=not args.quiet)
+    except (ConfigError, IngestError, TrainError, BaseModelError, BlendError, EvalInputError) as exc:
         return _fail(str(exc))
-    _print_variants(registry)
-    print(f"registry: {config.workspace_dir / 'variants.json'}")
+    _print_scores(result.scores)
+    print(f"report: {config.workspace_dir / 'eval' / 'report.md'} (and report.html)")
     return 0
 
 
@@ -330,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                              "(raw-leakage evaluation only)")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("run", help="the whole loop for a lab: ingest, train, blend",
+    p = sub.add_parser("run", help="the whole loop for a lab: ingest, train, blend, evaluate",
                        description="Run every stage of a lab in order; a stage whose inputs are unchanged "
                                    "reuses its previous output.")
     p.add_argument("--config", default=DEMO_CONFIG, help=f"lab config (default {DEMO_CONFIG})")
@@ -340,8 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def _dispatch(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -350,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _dispatch(build_parser(), argv)
 
 
 def _parse_weights(items: list[str] | None) -> dict[str, float] | None:
@@ -482,15 +492,7 @@ def build_eval_parser() -> argparse.ArgumentParser:
 
 
 def eval_main(argv: list[str] | None = None) -> int:
-    parser = build_eval_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+    return _dispatch(build_eval_parser(), argv)
 
 
 if __name__ == "__main__":

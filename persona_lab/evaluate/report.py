@@ -236,7 +236,12 @@ def rerender(out_dir: Path) -> dict[str, Path]:
     saved = json.loads((out_dir / "replies.json").read_text("utf-8"))
     items = [EvalItem(**item) for item in saved["items"]]
     result = ScoreResult(scores, {}, {}, saved["replies"], items)
-    return write_report(result, out_dir, title=saved.get("title", "persona-eval report"))
+    extra = []
+    if "privacy_probes" in scores:
+        from persona_lab.evaluate.probes import privacy_section
+
+        extra = privacy_section(scores["privacy_probes"], scores.get("canary_exposure", {}))
+    return write_report(result, out_dir, title=saved.get("title", "persona-eval report"), extra_sections=extra)
 
 
 def save_replies(result: ScoreResult, out_dir: Path, title: str) -> None:

@@ -115,9 +115,15 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
     result = score(profile, items, {v: replies[v] for v in variants}, weights=settings.weights,
                    n_boot=settings.n_bootstrap, seed=seed, kinds=kinds,
                    options={"inventory": inventory, "embedding_model": settings.embedding_model})
+    from persona_lab.evaluate.probes import canary_exposure, privacy_section, run_probes
+
+    probes = run_probes(config, backend, variants, inventory, max_tokens=settings.max_tokens, seed=seed)
+    exposure = canary_exposure(config, backend, variants, seed)
+    result.scores["privacy_probes"] = probes
+    result.scores["canary_exposure"] = exposure
     write_scores(result, out_dir)
     save_replies(result, out_dir, f"persona-eval: {config.name}")
-    write_report(result, out_dir, title=f"persona-eval: {config.name}")
+    write_report(result, out_dir, title=f"persona-eval: {config.name}", extra_sections=privacy_section(probes, exposure))
     return result
 
 

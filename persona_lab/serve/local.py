@@ -139,6 +139,23 @@ class LocalEngine:
                                                 len(prompts[index]), len(tokens[row]), reasons[row], tokens[row])
         return results  # type: ignore[return-value]
 
+    def sequence_logprobs(self, variant: str, messages: list[dict[str, str]], continuations: list[str]) -> list[float]:
+        """Log-probability of each continuation as ``variant``'s reply to ``messages`` (for canary exposure)."""
+        return self.on_engine_thread(self._sequence_logprobs, variant, messages, continuations)
+
+    def _sequence_logprobs(self, variant: str, messages: list[dict[str, str]], continuations: list[str]) -> list[float]:
+        torch = self.torch
+        prompt = self.prompt_ids(variant, messages, 64)
+        out = []
+        with torch.inference_mode(), self.activate_adapter(self._adapter_of(variant)):
+            for text in continuations:
+                reply = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+                ids = torch.tensor([prompt + reply], device=self.device)
+                logits = self.model(input_ids=ids).logits[0, len(prompt) - 1:-1].float()
+                logprobs = torch.log_softmax(logits, dim=-1).gather(1, torch.tensor(reply, device=self.device)[:, None])
+                out.append(float(logprobs.sum()))
+        return out
+
     # ------------------------------------------------------------------------------------------ internals
 
     def _check(self, request: ChatRequest) -> None:
