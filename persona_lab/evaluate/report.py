@@ -135,7 +135,9 @@ def recommendation(scores: dict[str, Any]) -> tuple[str | None, str]:
 
 
 def write_report(result: ScoreResult, out_dir: Path, *, title: str = "persona-eval report",
-                 samples: int = 6, extra_sections: list[str] | None = None) -> dict[str, Path]:
+                 samples: int = 6, extra_sections: list[str] | None = None, mask=None) -> dict[str, Path]:
+    """``mask`` (text -> text) is applied to every reply shown: a report is read by people and shared, so
+    private values in replies are masked there even when the scores were computed on raw replies."""
     out_dir.mkdir(parents=True, exist_ok=True)
     scores = result.scores
     plots = {"bars": plot_bars(scores, out_dir / "metrics.png"),
@@ -143,13 +145,20 @@ def write_report(result: ScoreResult, out_dir: Path, *, title: str = "persona-ev
     radar = plot_radar(scores, out_dir / "style_radar.png")
     if radar:
         plots["radar"] = radar
-    md = _markdown(result, title, samples, extra_sections or [])
+    if mask is None:
+        from persona_lab.privacy import Scrubber
+
+        scrubber = Scrubber()
+
+        def mask(text: str) -> str:
+            return scrubber.scrub(text).text
+    md = _markdown(result, title, samples, extra_sections or [], mask)
     (out_dir / "report.md").write_text(md, "utf-8")
     (out_dir / "report.html").write_text(_html(md, plots, title), "utf-8")
     return {"report.md": out_dir / "report.md", "report.html": out_dir / "report.html", **plots}
 
 
-def _markdown(result: ScoreResult, title: str, samples: int, extra: list[str]) -> str:
+def _markdown(result: ScoreResult, title: str, samples: int, extra: list[str], mask) -> str:
     s = result.scores
     metrics = list(s["weights"])
     best, reason = recommendation(s)
@@ -202,9 +211,10 @@ def _markdown(result: ScoreResult, title: str, samples: int, extra: list[str]) -
     lines += ["", "## Side by side", ""]
     for item in result.items[:samples]:
         last = next((m["content"] for m in reversed(item.context) if m.get("role") == "user"), "")
-        lines += [f"**Context** (last turn): {_one_line(last)}  ", f"**Me, really**: {_one_line(item.reply)}  "]
+        lines += [f"**Context** (last turn): {_one_line(mask(last))}  ",
+                  f"**Me, really**: {_one_line(mask(item.reply))}  "]
         for v in s["ranking"]:
-            lines.append(f"- *{v}*: {_one_line(result.replies[v].get(item.id, '(no reply)'))}")
+            lines.append(f"- *{v}*: {_one_line(mask(result.replies[v].get(item.id, '(no reply)')))}")
         lines.append("")
     return "\n".join(lines) + "\n"
 

@@ -123,7 +123,11 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
     result.scores["canary_exposure"] = exposure
     write_scores(result, out_dir)
     save_replies(result, out_dir, f"persona-eval: {config.name}")
-    write_report(result, out_dir, title=f"persona-eval: {config.name}", extra_sections=privacy_section(probes, exposure))
+    from persona_lab.serve.factory import make_guard
+
+    guard = make_guard(config, enabled=True)
+    write_report(result, out_dir, title=f"persona-eval: {config.name}", extra_sections=privacy_section(probes, exposure),
+                 mask=lambda text: guard.check(text)[0])
     return result
 
 
