@@ -51,18 +51,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             config = _adhoc_config(args.paths, args.me or [], args.out)
         else:
             return _fail("give --config CFG or one or more export PATHs", 2)
-        result = run_ingest_stage(config, canaries=args.canaries, progress=not args.quiet)
+        from persona_lab.ingest.stage import run_ingest
+
+        result = run_ingest(config, canaries=args.canaries, progress=not args.quiet)
     except (ConfigError, IngestError) as exc:
         return _fail(str(exc))
     _print_ingest(result)
     return 1 if result.report["errors"] and not result.report["total"]["kept"] else 0
-
-
-def run_ingest_stage(config, *, canaries: int | None = None, progress: bool = True):
-    """Ingest chats, then (when the config names blog posts) blog Q&A, then the data card."""
-    from persona_lab.ingest.stage import run_ingest
-
-    return run_ingest(config, canaries=canaries, progress=progress)
 
 
 def _print_ingest(result) -> None:
@@ -243,7 +238,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         config = _load(args.config)
-        result = run_ingest_stage(config, progress=not args.quiet)
+        from persona_lab.ingest.stage import run_ingest
+
+        result = run_ingest(config, progress=not args.quiet)
         _print_ingest(result)
         print(f"data card: {result.data_dir / 'DATA_CARD.md'}")
         for source in ("chat", "blog"):

@@ -286,15 +286,12 @@ def run_ingest(config: LabConfig, *, canaries: int | None = None, progress: bool
     except BaseException:
         writers.abort()
         raise
-    pii_report = inventory.to_report()
-    (data_dir / "pii_report.json").write_text(json.dumps(pii_report, ensure_ascii=False, indent=1), "utf-8")
     report = result
-    report["privacy"] = {"enabled": privacy.enabled, "masked": pii_report.get("counts", {})}
     if config.blog:
         report["blog"] = ingest_blog(config, data_dir, scrub)
-        pii_report = inventory.to_report()  # blog text was scrubbed too
-        (data_dir / "pii_report.json").write_text(json.dumps(pii_report, ensure_ascii=False, indent=1), "utf-8")
-        report["privacy"]["masked"] = pii_report.get("counts", {})
+    pii_report = inventory.to_report()  # chat and blog text both went through `scrub`
+    (data_dir / "pii_report.json").write_text(json.dumps(pii_report, ensure_ascii=False, indent=1), "utf-8")
+    report["privacy"] = {"enabled": privacy.enabled, "masked": pii_report.get("counts", {})}
     n_canaries = privacy.canaries if canaries is None else canaries
     if n_canaries:
         report["canaries"] = plant_canaries(data_dir, n_canaries, seed=config.seed)
