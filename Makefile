@@ -26,6 +26,8 @@ venv: $(STAMP)
 # The demo trains on the CPU: give torch every core (tests pin one thread for steadiness).
 demo: $(STAMP)
 	OMP_NUM_THREADS=$(DEMO_THREADS) $(BIN)/persona-lab run --config configs/demo.yaml
+	@echo "report: results/demo/eval/report.md (and report.html)"
+	OMP_NUM_THREADS=$(DEMO_THREADS) $(BIN)/persona-lab arena --config configs/demo.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -225,6 +225,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_arena(args: argparse.Namespace) -> int:
+    from persona_lab.config import ConfigError
+
+    try:
+        config = _load(args.config)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    if args.action == "export":
+        from persona_lab.arena.store import ArenaStore
+
+        store = ArenaStore(config.arena.db_url) if config.arena.db_url else \
+            ArenaStore.for_path(config.workspace_dir / "arena.db")
+        out = Path(args.out or config.workspace_dir / "arena_votes.jsonl")
+        print(f"exported {store.export_votes_jsonl(out)} votes to {out}")
+        return 0
+    from persona_lab.arena.app import launch
+
+    try:
+        host, port = args.host or config.arena.host, args.port or config.arena.port
+        print(f"arena: http://{host}:{port} (Ctrl-C stops)")
+        launch(config, host=host, port=port, block=True)
+    except (FileNotFoundError, ValueError) as exc:
+        return _fail(str(exc))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """The whole loop, stage by stage: ingest (with blog Q&A), train both adapters, blend, registry,
     evaluation report."""
@@ -333,6 +359,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-guard", action="store_true", help="do not mask private values in replies "
                                                              "(raw-leakage evaluation only)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("arena", help="the blind arena (Gradio), or `arena export` of its votes",
+                       description="Battle (blind A/B), Real or clone?, Rate and Leaderboard tabs over the "
+                                   "serving backend; votes in SQLite (results/<lab>/arena.db) or arena.db_url.")
+    p.add_argument("action", nargs="?", choices=["serve", "export"], default="serve")
+    p.add_argument("--config", default=DEMO_CONFIG, help=f"lab config (default {DEMO_CONFIG})")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--out", help="export: JSONL file (default results/<lab>/arena_votes.jsonl)")
+    p.set_defaults(func=cmd_arena)
 
     p = sub.add_parser("run", help="the whole loop for a lab: ingest, train, blend, evaluate",
                        description="Run every stage of a lab in order; a stage whose inputs are unchanged "
@@ -445,7 +481,7 @@ def cmd_eval_choose(args: argparse.Namespace) -> int:
     print(f"final blend: {choice['winner']} ({choice['basis']})")
     print(f"  {choice['reason']}")
     if choice["runner_up"]:
-        print(f"  margin over {choice['runner_up']}: {choice['margin']:+.3f} composite")
+        print(f"  margin over {choice['runner_up']}: {choice['margin']:+.3f} (combined score)")
     if args.export:
         out = export(config, choice, Path(args.export))
         print(f"exported to {out} (adapter/, merged/, MODEL_CARD.md)")

@@ -167,6 +167,20 @@ class EvalSettings(Strict):
         description="Composite weights per metric (0 switches a metric off).")
 
 
+class ArenaSettings(Strict):
+    host: str = Field("127.0.0.1")
+    port: int = Field(7860, gt=0, lt=65536)
+    db_url: str | None = Field(None, description="SQLAlchemy URL (e.g. postgresql+psycopg://...); default SQLite "
+                               "results/<lab>/arena.db.")
+    password_env: str | None = Field(None, description="Environment variable holding a shared password.")
+    variants: list[str] | None = Field(None, description="Variants in battles; default every registry variant.")
+    max_tokens: int = Field(96, gt=0, description="Reply length cap in battles.")
+    temperature: float = Field(0.7, ge=0)
+    person_weight: float = Field(2.0, ge=0, description="persona-eval choose: weight of the arena once it has "
+                                 "min_votes votes (the automated composite has weight 1).")
+    min_votes: int = Field(30, ge=0, description="Votes needed before the arena counts in `choose`.")
+
+
 class LabConfig(Strict):
     name: str = Field(description="Lab name; the workspace is results/<name>/.")
     me: list[str] = Field(default_factory=list, description="My names and ids in the exports (several allowed).")
@@ -188,6 +202,7 @@ class LabConfig(Strict):
     blends: list[BlendSpec] = Field(default_factory=default_blends, description="Blends of the trained adapters.")
     serve: ServeSettings = Field(default_factory=ServeSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
+    arena: ArenaSettings = Field(default_factory=ArenaSettings)
     workspace: Path | None = Field(None, description="Defaults to results/<name> under the current directory.")
 
     # Set by load_config, not by the YAML: where relative paths are anchored.

@@ -1,8 +1,10 @@
 """`persona-eval choose`: name the final blend, with its margin and whether it is statistically separated
 from the runner-up, and export it (adapter, merged full model, model card with lineage and scores).
 
-The choice combines the automated composite with the arena's Bradley-Terry ratings once the arena stage
-records votes; until then it rests on the composite alone, and says so.
+The choice combines the automated composite with the arena's Bradley-Terry ratings once the arena has at
+least ``arena.min_votes`` votes: a rating becomes the probability of beating an average variant
+(1 / (1 + 10^-(r - 1000)/400)) and is weighted ``arena.person_weight`` against the composite's 1. Until
+then it rests on the composite alone, and says so with the vote count.
 """
 
 from __future__ import annotations
@@ -24,11 +26,29 @@ def choose(config) -> dict[str, Any]:
     variants = scores["variants"]
     blends = [v for v in scores["ranking"] if variants[v].get("kind") == "blend"]
     pool = blends or scores["ranking"]
-    runner_up = pool[1] if len(pool) > 1 else None
-    margin = variants[best]["composite"] - variants[runner_up]["composite"] if runner_up else None
+    from persona_lab.evaluate.human import arena_votes
+
+    votes = arena_votes(config)
+    combined = {v: variants[v]["composite"] for v in pool}
+    basis = f"automated composite alone ({len(votes)} arena votes; {config.arena.min_votes} needed to count)"
+    if votes and len(votes) >= config.arena.min_votes:
+        from persona_lab.arena.ratings import bradley_terry
+
+        ratings = bradley_terry(votes)
+        w = config.arena.person_weight
+        for v in pool:
+            if v in ratings:
+                p_win = 1.0 / (1.0 + 10 ** (-(ratings[v] - 1000.0) / 400.0))
+                combined[v] = (variants[v]["composite"] + w * p_win) / (1.0 + w)
+        best = max(pool, key=lambda v: combined[v])
+        basis = f"composite (weight 1) and arena Bradley-Terry from {len(votes)} votes (weight {w:g})"
+        reason = f"highest combined score {combined[best]:.3f}"
+    order = sorted(pool, key=lambda v: combined[v], reverse=True)
+    runner_up = order[1] if len(order) > 1 else None
+    margin = combined[best] - combined[runner_up] if runner_up else None
     return {"winner": best, "reason": reason, "runner_up": runner_up, "margin": margin,
-            "winner_ci": variants[best]["composite_ci"], "basis": "automated composite (no arena votes yet)",
-            "scores": variants[best]}
+            "winner_ci": variants[best]["composite_ci"], "basis": basis, "scores": variants[best],
+            "combined": combined}
 
 
 def export(config, choice: dict[str, Any], out_dir: Path) -> Path:

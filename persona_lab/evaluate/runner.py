@@ -121,12 +121,15 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
     exposure = canary_exposure(config, backend, variants, seed)
     result.scores["privacy_probes"] = probes
     result.scores["canary_exposure"] = exposure
+    from persona_lab.evaluate.human import agreement, agreement_section, arena_votes
+
+    result.scores["arena_agreement"] = agreement(result.scores, arena_votes(config))
     write_scores(result, out_dir)
     save_replies(result, out_dir, f"persona-eval: {config.name}")
     from persona_lab.serve.factory import make_guard
 
     guard = make_guard(config, enabled=True)
-    write_report(result, out_dir, title=f"persona-eval: {config.name}", extra_sections=privacy_section(probes, exposure),
+    write_report(result, out_dir, title=f"persona-eval: {config.name}", extra_sections=privacy_section(probes, exposure) + agreement_section(result.scores["arena_agreement"]),
                  mask=lambda text: guard.check(text)[0])
     return result
 

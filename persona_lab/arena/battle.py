@@ -1,0 +1,195 @@
+"""The arena's logic without its UI: battles, "Real or clone?" rounds, ratings and the leaderboard.
+
+Blindness is kept here, not in the page: a browser only ever holds opaque ids (battle and round ids);
+which variant sits behind "A" or "left" lives in the database or in this process. Names are returned only
+by ``vote`` (after the vote is recorded) and by the leaderboard. Pairs are drawn to balance comparisons:
+the least-compared pair first, random sides.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import queue
+import random
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from persona_lab.serve.backend import ChatRequest, GenerationParams
+
+VOTES = {"A sounds more like me": "model_a", "B sounds more like me": "model_b", "Tie": "tie",
+         "Neither": "tie (bothbad)"}
+
+
+def reveals_identity(reply: str, names: list[str]) -> bool:
+    """A reply that states a variant name. Names that are everyday words (chat, blog, base) would match
+    ordinary replies, so only names with a digit or of 6+ characters count (chat72, prompted)."""
+    for name in names:
+        if (any(c.isdigit() for c in name) or len(name) >= 6) and re.search(rf"(?i)\b{re.escape(name)}\b", reply):
+            return True
+    return False
+
+
+@dataclass
+class Round:
+    item_id: str
+    variant: str
+    real_side: str  # "left" or "right"
+
+
+class Arena:
+    def __init__(self, backend, store, guard, variants: list[str], *, eval_items: list[dict] | None = None,
+                 cached_replies: dict[str, dict[str, str]] | None = None, max_tokens: int = 96,
+                 temperature: float = 0.7, seed: int | None = None, scores: dict | None = None) -> None:
+        self.backend, self.store, self.guard = backend, store, guard
+        self.variants = list(variants)
+        self.eval_items = {item["id"]: item for item in (eval_items or [])}
+        self.cached = cached_replies or {}
+        self.params = GenerationParams(max_tokens, temperature, 0.9, None)
+        self.rng = random.Random(seed)
+        self.rounds: dict[str, Round] = {}
+        self.scores = scores
+        self.lock = threading.Lock()
+
+    # ------------------------------------------------------------------------------------------ battles
+
+    def pick_pair(self) -> tuple[str, str]:
+        counts = {pair: 0 for pair in itertools.combinations(sorted(self.variants), 2)}
+        for battle in self.store.battle_pairs():
+            key = tuple(sorted(battle))
+            if key in counts:
+                counts[key] += 1
+        fewest = min(counts.values())
+        pair = list(self.rng.choice([p for p, n in counts.items() if n == fewest]))
+        self.rng.shuffle(pair)  # random sides
+        return pair[0], pair[1]
+
+    def start_battle(self, rater_id: str) -> str:
+        with self.lock:
+            a, b = self.pick_pair()
+            return self.store.open_battle(rater_id, a, b)
+
+    def reply_pair(self, battle_id: str, history_a: list[dict], history_b: list[dict],
+                   message: str) -> Iterator[tuple[str, str, bool]]:
+        """Streams (text_a, text_b, done). On a backend failure the battle is marked failed and the
+        error is raised to the caller, which shows it in the chat bubbles."""
+        a, b = self.store.battle_variants(battle_id)
+        messages_a = history_a + [{"role": "user", "content": message}]
+        messages_b = history_b + [{"role": "user", "content": message}]
+        requests = [ChatRequest(a, messages_a, self.params), ChatRequest(b, messages_b, self.params)]
+        texts = ["", ""]
+        if hasattr(self.backend, "generate"):  # the local engine streams both in one batch
+            pieces: queue.Queue = queue.Queue()
+            worker = threading.Thread(target=self._generate, args=(requests, pieces), daemon=True)
+            worker.start()
+            while True:
+                item = pieces.get()
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    self.store.mark_failed(battle_id)
+                    raise item
+                row, text = item
+                texts[row] += text
+                yield self._mask(texts[0]), self._mask(texts[1]), False
+        else:
+            try:
+                results = self.backend.chat_batch(requests)
+            except Exception:
+                self.store.mark_failed(battle_id)
+                raise
+            texts = [results[0].text, results[1].text]
+        final_a, final_b = self.guard.check(texts[0])[0], self.guard.check(texts[1])[0]
+        self.store.add_turn(battle_id, message, final_a, final_b)
+        if reveals_identity(texts[0], [a, b]) or reveals_identity(texts[1], [a, b]):
+            self.store.mark_failed(battle_id)  # excluded from rating, as in FastChat
+        yield final_a, final_b, True
+
+    def _generate(self, requests: list[ChatRequest], pieces: queue.Queue) -> None:
+        try:
+            self.backend.generate(requests, on_text=lambda row, text: pieces.put((row, text)))
+        except BaseException as exc:
+            pieces.put(exc)
+        finally:
+            pieces.put(None)
+
+    def _mask(self, text: str) -> str:
+        return self.guard.check(text)[0] if self.guard.enabled else text
+
+    def vote(self, battle_id: str, rater_id: str, choice: str) -> str:
+        """Record the vote; only then say who was who."""
+        if choice not in VOTES:
+            raise ValueError(f"unknown vote {choice!r}")
+        self.store.record_vote(battle_id, rater_id, VOTES[choice])
+        a, b = self.store.battle_variants(battle_id)
+        return f"Vote recorded. A was **{a}**, B was **{b}**."
+
+    # ------------------------------------------------------------------------------------------ real or clone
+
+    def new_round(self) -> tuple[str, str, str, str]:
+        """(round id, context as text, left reply, right reply): one is mine, one a variant's."""
+        candidates = [(v, i) for v in self.variants for i in self.cached.get(v, {}) if i in self.eval_items]
+        if not candidates:
+            raise LookupError("no held-out replies yet: run `persona-eval run` first")
+        variant, item_id = self.rng.choice(candidates)
+        item = self.eval_items[item_id]
+        clone = self.guard.check(self.cached[variant][item_id])[0]
+        real = self.guard.check(item["reply"])[0]
+        real_side = self.rng.choice(["left", "right"])
+        round_id = uuid.uuid4().hex
+        self.rounds[round_id] = Round(item_id, variant, real_side)
+        left, right = (real, clone) if real_side == "left" else (clone, real)
+        return round_id, context_text(item["context"]), left, right
+
+    def guess(self, round_id: str, rater_id: str, pick: str) -> str:
+        round_ = self.rounds.pop(round_id, None)
+        if round_ is None:
+            raise LookupError("this round is over or unknown; start a new one")
+        fooled = pick != round_.real_side
+        self.store.record_guess(rater_id, round_.item_id, round_.variant, pick == round_.real_side, fooled)
+        verdict = "Right" if not fooled else "Fooled"
+        return f"{verdict}: the real reply was on the {round_.real_side}; the clone was **{round_.variant}**."
+
+    # ------------------------------------------------------------------------------------------ rate
+
+    def new_rating_item(self) -> tuple[str, str, str]:
+        round_id, context, left, right = self.new_round()
+        round_ = self.rounds[round_id]
+        clone = left if round_.real_side == "right" else right
+        return round_id, context, clone
+
+    def rate(self, round_id: str, rater_id: str, score: int, note: str) -> str:
+        round_ = self.rounds.pop(round_id, None)
+        if round_ is None:
+            raise LookupError("this reply was already rated; take a new one")
+        self.store.record_rating(rater_id, round_.variant, round_.item_id, int(score), note or "")
+        return f"Rating recorded: {score}/5 for **{round_.variant}**."
+
+
+def context_text(context: list[dict], turns: int = 6) -> str:
+    lines = []
+    for message in context[-turns:]:
+        if message.get("role") == "system":
+            continue
+        who = "Me" if message["role"] == "assistant" else "Them"
+        lines.append(f"**{who}:** {message['content']}")
+    return "\n\n".join(lines) or "(a new conversation)"
+
+
+def load_eval_material(workspace: Path) -> tuple[list[dict], dict[str, dict[str, str]]]:
+    """Held-out items and persona-eval's cached replies, for "Real or clone?" and "Rate"."""
+    items_path = workspace / "data" / "chat_eval.jsonl"
+    items = [json.loads(line) for line in items_path.read_text("utf-8").splitlines()] if items_path.exists() else []
+    cached: dict[str, dict[str, str]] = {}
+    replies = workspace / "eval" / "replies"
+    if replies.exists():
+        for path in replies.glob("*.jsonl"):
+            if path.name.endswith(".probes.jsonl"):
+                continue
+            cached[path.stem] = {json.loads(l)["id"]: json.loads(l)["reply"] for l in path.read_text("utf-8").splitlines()}
+    return items, cached

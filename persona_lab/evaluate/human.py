@@ -1,0 +1,61 @@
+"""Agreement between the automated metrics and the arena's human votes.
+
+Per metric: Kendall τ between its ranking of the variants and the Bradley-Terry ranking from votes, and
+the per-battle agreement rate (the share of decisive votes whose winner the metric also scores higher;
+ties and "neither" are left out).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def arena_votes(config) -> list[dict[str, Any]]:
+    from persona_lab.arena.store import ArenaStore
+
+    if config.arena.db_url:
+        store = ArenaStore(config.arena.db_url)
+    else:
+        path = config.workspace_dir / "arena.db"
+        if not path.exists():
+            return []
+        store = ArenaStore.for_path(path)
+    return [{"model_a": v["variant_a"], "model_b": v["variant_b"], "winner": v["winner"]} for v in store.votes()]
+
+
+def agreement(scores: dict[str, Any], votes: list[dict[str, Any]]) -> dict[str, Any]:
+    from scipy.stats import kendalltau
+
+    from persona_lab.arena.ratings import bradley_terry
+
+    if not votes:
+        return {}
+    ratings = bradley_terry(votes)
+    variants = [v for v in scores["ranking"] if v in ratings]
+    metrics = ["composite"] + list(scores["weights"])
+    out: dict[str, Any] = {"votes": len(votes), "bt_ratings": {v: ratings[v] for v in variants}, "metrics": {}}
+    decisive = [v for v in votes if v["winner"] in ("model_a", "model_b")
+                and v["model_a"] in scores["variants"] and v["model_b"] in scores["variants"]]
+    for metric in metrics:
+        value = {v: (scores["variants"][v]["composite"] if metric == "composite" else
+                     scores["variants"][v]["metrics"][metric]) for v in scores["variants"] if "metrics" in scores["variants"][v]}
+        tau = kendalltau([ratings[v] for v in variants], [value[v] for v in variants]).statistic if len(variants) > 2 else None
+        agree = [(value[v["model_a"]] > value[v["model_b"]]) == (v["winner"] == "model_a") for v in decisive
+                 if value[v["model_a"]] != value[v["model_b"]]]
+        out["metrics"][metric] = {"kendall_tau": None if tau is None or tau != tau else float(tau),
+                                  "battle_agreement": sum(agree) / len(agree) if agree else None,
+                                  "battles": len(agree)}
+    return out
+
+
+def agreement_section(result: dict[str, Any]) -> list[str]:
+    if not result:
+        return ["", "## Agreement with the arena", "", "No arena votes yet."]
+    lines = ["", f"## Agreement with the arena ({result['votes']} votes)", "",
+             "| metric | Kendall τ with Bradley-Terry | per-battle agreement | decisive battles |", "|---|---:|---:|---:|"]
+    for name, row in result["metrics"].items():
+        tau = "–" if row["kendall_tau"] is None else f"{row['kendall_tau']:.2f}"
+        rate = "–" if row["battle_agreement"] is None else f"{row['battle_agreement']:.0%}"
+        lines.append(f"| {name} | {tau} | {rate} | {row['battles']} |")
+    return lines
