@@ -96,7 +96,7 @@ class Arena:
                     raise item
                 row, text = item
                 texts[row] += text
-                yield self._mask(texts[0]), self._mask(texts[1]), False
+                yield self.guard.mask(texts[0]), self.guard.mask(texts[1]), False
         else:
             try:
                 results = self.backend.chat_batch(requests)
@@ -118,8 +118,6 @@ class Arena:
         finally:
             pieces.put(None)
 
-    def _mask(self, text: str) -> str:
-        return self.guard.check(text)[0] if self.guard.enabled else text
 
     def vote(self, battle_id: str, rater_id: str, choice: str) -> str:
         """Record the vote; only then say who was who."""
@@ -138,8 +136,8 @@ class Arena:
             raise LookupError("no held-out replies yet: run `persona-eval run` first")
         variant, item_id = self.rng.choice(candidates)
         item = self.eval_items[item_id]
-        clone = self.guard.check(self.cached[variant][item_id])[0]
-        real = self.guard.check(item["reply"])[0]
+        clone = self.guard.mask(self.cached[variant][item_id])
+        real = self.guard.mask(item["reply"])
         real_side = self.rng.choice(["left", "right"])
         round_id = uuid.uuid4().hex
         self.rounds[round_id] = Round(item_id, variant, real_side)

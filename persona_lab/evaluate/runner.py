@@ -130,7 +130,7 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
 
     guard = make_guard(config, enabled=True)
     write_report(result, out_dir, title=f"persona-eval: {config.name}", extra_sections=privacy_section(probes, exposure) + agreement_section(result.scores["arena_agreement"]),
-                 mask=lambda text: guard.check(text)[0])
+                 mask=guard.mask)
     return result
 
 

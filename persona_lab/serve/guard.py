@@ -120,6 +120,11 @@ class ReplyGuard:
                     cut, moved = start, True
         return cut
 
+    def mask(self, text: str) -> str:
+        """The masked text without counting events: for partial text shown while it streams, and for
+        replies shown again (reports); ``check`` counts each reply once."""
+        return self._peek(text) if self.enabled else text
+
     def _peek(self, text: str) -> str:
         return self.scrubber.scrub(self._mask_real_names(text)[0]).text
 
