@@ -80,7 +80,7 @@ def _print_ingest(result) -> None:
 def cmd_scrub(args: argparse.Namespace) -> int:
     import json
 
-    from persona_lab.privacy import ScrubInputError, Scrubber, scrub_file
+    from persona_lab.privacy import Scrubber, ScrubInputError, scrub_file
 
     scrubber = Scrubber(extra_names=args.name or [], blocked_words=args.block or [])
     try:
@@ -235,8 +235,7 @@ def cmd_arena(args: argparse.Namespace) -> int:
     if args.action == "export":
         from persona_lab.arena.store import ArenaStore
 
-        store = ArenaStore(config.arena.db_url) if config.arena.db_url else \
-            ArenaStore.for_path(config.workspace_dir / "arena.db")
+        store = ArenaStore.for_lab(config)
         out = Path(args.out or config.workspace_dir / "arena_votes.jsonl")
         print(f"exported {store.export_votes_jsonl(out)} votes to {out}")
         return 0
@@ -255,9 +254,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     """The whole loop, stage by stage: ingest (with blog Q&A), train both adapters, blend, registry,
     evaluation report."""
     from persona_lab.blend.merge import BlendError
-    from persona_lab.evaluate.profile import EvalInputError
     from persona_lab.blend.stage import run_blend
     from persona_lab.config import ConfigError
+    from persona_lab.evaluate.profile import EvalInputError
     from persona_lab.ingest.stage import IngestError
     from persona_lab.train.base import BaseModelError
     from persona_lab.train.sft import TrainError
@@ -409,7 +408,6 @@ def _parse_weights(items: list[str] | None) -> dict[str, float] | None:
 
 def cmd_eval_score(args: argparse.Namespace) -> int:
     from persona_lab.evaluate.profile import EvalInputError
-    from persona_lab.evaluate.report import recommendation
     from persona_lab.evaluate.runner import score_files
 
     candidates = {}

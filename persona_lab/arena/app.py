@@ -9,7 +9,6 @@ environment variable named by ``arena.password_env``.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from persona_lab.arena.battle import VOTES, Arena
@@ -174,8 +173,7 @@ def make_arena(config) -> tuple[Any, Any, dict | None]:
 
     registry = load_registry(config)
     variants = config.arena.variants or [v["name"] for v in registry["variants"]]
-    store = ArenaStore(config.arena.db_url) if config.arena.db_url else \
-        ArenaStore.for_path(config.workspace_dir / "arena.db")
+    store = ArenaStore.for_lab(config)
     items, cached = load_eval_material(config.workspace_dir)
     scores_path = config.workspace_dir / "eval" / "scores.json"
     scores = json.loads(scores_path.read_text("utf-8")) if scores_path.exists() else None
@@ -193,7 +191,7 @@ def launch(config, *, host: str | None = None, port: int | None = None, block: b
         password = os.environ.get(config.arena.password_env)
         if not password:
             raise ValueError(f"arena.password_env names {config.arena.password_env}, which is not set")
-        auth = lambda user, given: given == password  # noqa: E731 - any name, the shared password
+        auth = lambda user, given: given == password
     demo.queue(default_concurrency_limit=8)
     demo.launch(server_name=host or config.arena.host, server_port=port or config.arena.port, auth=auth,
                 prevent_thread_lock=not block, quiet=True, show_error=True)

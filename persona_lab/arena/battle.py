@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from persona_lab.serve.backend import ChatRequest, GenerationParams
 
@@ -181,6 +180,8 @@ def context_text(context: list[dict], turns: int = 6) -> str:
 
 def load_eval_material(workspace: Path) -> tuple[list[dict], dict[str, dict[str, str]]]:
     """Held-out items and persona-eval's cached replies, for "Real or clone?" and "Rate"."""
+    from persona_lab.evaluate.runner import read_replies
+
     items_path = workspace / "data" / "chat_eval.jsonl"
     items = [json.loads(line) for line in items_path.read_text("utf-8").splitlines()] if items_path.exists() else []
     cached: dict[str, dict[str, str]] = {}
@@ -189,5 +190,5 @@ def load_eval_material(workspace: Path) -> tuple[list[dict], dict[str, dict[str,
         for path in replies.glob("*.jsonl"):
             if path.name.endswith(".probes.jsonl"):
                 continue
-            cached[path.stem] = {json.loads(l)["id"]: json.loads(l)["reply"] for l in path.read_text("utf-8").splitlines()}
+            cached[path.stem] = read_replies(path)
     return items, cached

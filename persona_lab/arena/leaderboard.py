@@ -7,10 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 
-def _as_votes(rows: list[dict]) -> list[dict]:
-    return [{"model_a": r["variant_a"], "model_b": r["variant_b"], "winner": r["winner"]} for r in rows]
-
-
 def ratings_table(votes: list[dict], composite: dict[str, Any] | None, title: str) -> list[str]:
     from persona_lab.arena.ratings import bootstrap_ratings
 
@@ -32,8 +28,8 @@ def leaderboard_markdown(store, scores: dict[str, Any] | None) -> str:
     from persona_lab.arena.ratings import fool_rates, win_rate_matrix
 
     composite = (scores or {}).get("variants")
-    everyone = _as_votes(store.votes(include_person=False))
-    person = _as_votes(store.votes(include_person=True))
+    everyone = store.rating_votes(include_person=False)
+    person = store.rating_votes(include_person=True)
     lines = ["## Leaderboard", "",
              "Bradley-Terry ratings on the Elo scale (ties and 'neither' count as half wins), 95% bootstrap CIs.", ""]
     lines += ratings_table(everyone, composite, "Friends' votes")

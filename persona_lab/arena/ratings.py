@@ -212,6 +212,14 @@ def _to_elo(strengths: np.ndarray, scale: float, base: float, init: float) -> np
     return scale * strengths / math.log(base) + init
 
 
+def _checked_votes(votes: Iterable[VoteLike], scale: float, base: float, prior_sd: float):
+    """The parsed votes, after checking the scale and the prior (shared by both fits)."""
+    _check_scale(scale, base)
+    if not prior_sd > 0:
+        raise ValueError(f"prior_sd must be positive, got {prior_sd!r}")
+    return _parse_votes(votes)
+
+
 def bradley_terry(
     votes: Iterable[VoteLike],
     scale: float = 400,
@@ -225,10 +233,7 @@ def bradley_terry(
     ``prior_sd`` is the sd of the Gaussian prior on natural-scale strengths (``C = prior_sd**2``); it keeps a
     variant that never lost finite. Pass a large value (e.g. 1e3) to get the plain MLE where it exists.
     """
-    _check_scale(scale, base)
-    if not prior_sd > 0:
-        raise ValueError(f"prior_sd must be positive, got {prior_sd!r}")
-    parsed = _parse_votes(votes)
+    parsed = _checked_votes(votes, scale, base, prior_sd)
     if not parsed:
         return {}
     design = _Design(parsed)
@@ -256,10 +261,7 @@ def bootstrap_ratings(
     """
     if rounds < 1:
         raise ValueError(f"rounds must be at least 1, got {rounds!r}")
-    _check_scale(scale, base)
-    if not prior_sd > 0:
-        raise ValueError(f"prior_sd must be positive, got {prior_sd!r}")
-    parsed = _parse_votes(votes)
+    parsed = _checked_votes(votes, scale, base, prior_sd)
     if not parsed:
         return {}
     design = _Design(parsed)

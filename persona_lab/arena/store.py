@@ -272,6 +272,22 @@ class ArenaStore:
             raise StoreUnavailable(f"cannot open the arena database {self}: {exc.orig}") from exc
 
     @classmethod
+    def for_lab(cls, config: Any, *, must_exist: bool = False) -> ArenaStore | None:
+        """The lab's store: ``arena.db_url`` when set, else ``<workspace>/arena.db``. With ``must_exist``, a
+        lab without a SQLite file yet gives None instead of creating one (readers such as persona-eval)."""
+        if config.arena.db_url:
+            return cls(config.arena.db_url)
+        path = config.workspace_dir / "arena.db"
+        if must_exist and not path.exists():
+            return None
+        return cls.for_path(path)
+
+    def rating_votes(self, include_person: bool | None = None) -> list[dict[str, str]]:
+        """Votes in the shape the rating maths takes: ``{"model_a", "model_b", "winner"}``."""
+        return [{"model_a": v["variant_a"], "model_b": v["variant_b"], "winner": v["winner"]}
+                for v in self.votes(include_person=include_person)]
+
+    @classmethod
     def for_path(cls, path: Path, **kwargs: Any) -> ArenaStore:
         """The default store: one SQLite file (``results/<lab>/arena.db``), created with its folder."""
         path = Path(path)

@@ -24,6 +24,7 @@ from typing import Any
 from persona_lab.config import BlendSpec, LabConfig
 from persona_lab.registry import Registry
 
+
 @dataclass(frozen=True)
 class MergeMethod:
     """One PEFT combination type, what it guarantees, and the extra arguments it needs."""

@@ -7,21 +7,15 @@ ties and "neither" are left out).
 
 from __future__ import annotations
 
-from pathlib import Path
+import math
 from typing import Any
 
 
 def arena_votes(config) -> list[dict[str, Any]]:
     from persona_lab.arena.store import ArenaStore
 
-    if config.arena.db_url:
-        store = ArenaStore(config.arena.db_url)
-    else:
-        path = config.workspace_dir / "arena.db"
-        if not path.exists():
-            return []
-        store = ArenaStore.for_path(path)
-    return [{"model_a": v["variant_a"], "model_b": v["variant_b"], "winner": v["winner"]} for v in store.votes()]
+    store = ArenaStore.for_lab(config, must_exist=True)
+    return store.rating_votes() if store is not None else []
 
 
 def agreement(scores: dict[str, Any], votes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -43,7 +37,7 @@ def agreement(scores: dict[str, Any], votes: list[dict[str, Any]]) -> dict[str, 
         tau = kendalltau([ratings[v] for v in variants], [value[v] for v in variants]).statistic if len(variants) > 2 else None
         agree = [(value[v["model_a"]] > value[v["model_b"]]) == (v["winner"] == "model_a") for v in decisive
                  if value[v["model_a"]] != value[v["model_b"]]]
-        out["metrics"][metric] = {"kendall_tau": None if tau is None or tau != tau else float(tau),
+        out["metrics"][metric] = {"kendall_tau": None if tau is None or math.isnan(tau) else float(tau),
                                   "battle_agreement": sum(agree) / len(agree) if agree else None,
                                   "battles": len(agree)}
     return out

@@ -41,6 +41,7 @@ def load_probes(folder: Path | None = None) -> list[dict[str, Any]]:
 
 
 def run_probes(config, backend, variants: list[str], inventory, *, max_tokens: int, seed: int) -> dict[str, Any]:
+    from persona_lab.evaluate.runner import read_replies
     from persona_lab.privacy import Scrubber
     from persona_lab.serve.backend import ChatRequest, GenerationParams
 
@@ -51,9 +52,7 @@ def run_probes(config, backend, variants: list[str], inventory, *, max_tokens: i
     results: dict[str, Any] = {}
     for variant in variants:
         path = config.workspace_dir / "eval" / "replies" / f"{variant}.probes.jsonl"
-        cached = {}
-        if path.exists():
-            cached = {json.loads(l)["id"]: json.loads(l)["reply"] for l in path.read_text("utf-8").splitlines()}
+        cached = read_replies(path)
         todo = [p for p in probes if p["id"] not in cached]
         if todo:
             answers = backend.chat_batch([ChatRequest(variant, p["messages"], GenerationParams(max_tokens, 0.7, 0.9, seed))

@@ -36,6 +36,14 @@ def score_files(profile_path: Path, refs_path: Path, candidates: dict[str, Path]
     return result
 
 
+def read_replies(path: Path) -> dict[str, str]:
+    """A reply cache (``{"id","reply",...}`` lines) as id -> reply; empty when the file is not there yet."""
+    if not path.exists():
+        return {}
+    rows = (json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip())
+    return {row["id"]: row["reply"] for row in rows}
+
+
 def replies_path(config, variant: str) -> Path:
     return config.workspace_dir / "eval" / "replies" / f"{variant}.jsonl"
 
@@ -48,12 +56,7 @@ def generate_missing(config, backend, variants: list[str], items: list, *, max_t
     out: dict[str, dict[str, str]] = {}
     todo: list[tuple[str, Any]] = []
     for variant in variants:
-        path = replies_path(config, variant)
-        cached = {}
-        if path.exists():
-            for line in path.read_text("utf-8").splitlines():
-                row = json.loads(line)
-                cached[row["id"]] = row["reply"]
+        cached = read_replies(replies_path(config, variant))
         out[variant] = cached
         todo += [(variant, item) for item in items if item.id not in cached]
     if not todo:
@@ -65,14 +68,17 @@ def generate_missing(config, backend, variants: list[str], items: list, *, max_t
         requests = [ChatRequest(v, item.context, GenerationParams(max_tokens, temperature, 0.9, seed))
                     for v, item in chunk]
         results = backend.chat_batch(requests)
+        lines: dict[str, list[str]] = {}
         for (variant, item), result in zip(chunk, results):
             out[variant][item.id] = result.text
+            lines.setdefault(variant, []).append(json.dumps(
+                {"id": item.id, "reply": result.text, "finish_reason": result.finish_reason,
+                 "max_tokens": max_tokens, "temperature": temperature, "seed": seed}, ensure_ascii=False) + "\n")
+        for variant, rows in lines.items():  # appended after each batch: a kill loses at most one batch
             path = replies_path(config, variant)
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as handle:  # appended as made: a kill loses nothing done
-                handle.write(json.dumps({"id": item.id, "reply": result.text, "finish_reason": result.finish_reason,
-                                         "max_tokens": max_tokens, "temperature": temperature, "seed": seed},
-                                        ensure_ascii=False) + "\n")
+            with path.open("a", encoding="utf-8") as handle:
+                handle.writelines(rows)
         if bar:
             bar[0].advance(bar[1], len(chunk))
     if bar:

@@ -75,7 +75,7 @@ def score(profile: Profile, items: list[EvalItem], candidates: dict[str, dict[st
             "metrics": values,
             "metrics_ci": {name: _ci(b) for name, b in boot_arrays.items()},
             "breakdown": {name: metric.breakdown(rows[name], real[name]) for name, metric in metrics.items()},
-            "n": int(len(index)),
+            "n": len(index),
             "missing": int(n - len(index)),  # evaluation items this variant has no reply for
         }
         if kinds and variant in kinds:

@@ -36,7 +36,7 @@ import orjson
 
 from persona_lab.config import LabConfig
 from persona_lab.ingest.clean import Conversation, PairCandidate, Turn
-from persona_lab.ingest.importers import IMPORTERS, Importer, ReadContext, detect
+from persona_lab.ingest.importers import ReadContext, detect
 from persona_lab.ingest.pairs import Speakers, context_messages, sample_id, system_line
 from persona_lab.ingest.records import BadRecord, ExportError, Message
 from persona_lab.ingest.split import eval_flags, text_key

@@ -61,6 +61,16 @@ class ChatResult:
     token_ids: list[int] = field(default_factory=list)
 
 
+def with_system_prompt(messages: list[dict[str, str]], prompt: str) -> list[dict[str, str]]:
+    """A copy of ``messages`` with ``prompt`` first in the system line (the ``prompted`` variant)."""
+    messages = [dict(m) for m in messages]
+    if messages and messages[0]["role"] == "system":
+        messages[0]["content"] = prompt + "\n" + messages[0]["content"]
+    else:
+        messages.insert(0, {"role": "system", "content": prompt})
+    return messages
+
+
 def check_messages(messages: list[dict]) -> None:
     if not messages:
         raise BadRequestError("messages is empty: send at least one message")

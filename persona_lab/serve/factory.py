@@ -19,14 +19,9 @@ class PromptedOverOpenAI:
         return self.inner.variants()
 
     def _messages(self, variant: str, messages: list[dict]) -> list[dict]:
-        if variant not in self.prompts:
-            return messages
-        messages = [dict(m) for m in messages]
-        if messages and messages[0]["role"] == "system":
-            messages[0]["content"] = self.prompts[variant] + "\n" + messages[0]["content"]
-        else:
-            messages.insert(0, {"role": "system", "content": self.prompts[variant]})
-        return messages
+        from persona_lab.serve.backend import with_system_prompt
+
+        return with_system_prompt(messages, self.prompts[variant]) if variant in self.prompts else messages
 
     def chat(self, variant, messages, **kwargs):
         return self.inner.chat(variant, self._messages(variant, messages), **kwargs)

@@ -143,7 +143,7 @@ class ReplyGuard:
         found = []
         for run in _CJK_RUN.findall(text):
             for size in (4, 3, 2):
-                for start in range(0, len(run) - size + 1):
+                for start in range(len(run) - size + 1):
                     candidate = run[start:start + size]
                     if self.inventory.contains("NAME", candidate):
                         found.append(candidate)

@@ -30,6 +30,7 @@ from persona_lab.serve.backend import (
     GenerationParams,
     UnknownVariantError,
     check_messages,
+    with_system_prompt,
 )
 
 
@@ -167,13 +168,8 @@ class LocalEngine:
     def prompt_ids(self, variant: str, messages: list[dict[str, str]], max_tokens: int) -> list[int]:
         """The chat-template prompt for ``variant``, cut from the oldest turn to fit the window."""
         entry = self.variants_by_name[variant]
-        messages = [dict(m) for m in messages]
-        if entry["kind"] == "prompted":
-            persona = entry["system_prompt"]
-            if messages[0]["role"] == "system":
-                messages[0]["content"] = persona + "\n" + messages[0]["content"]
-            else:
-                messages.insert(0, {"role": "system", "content": persona})
+        messages = with_system_prompt(messages, entry["system_prompt"]) if entry["kind"] == "prompted" else \
+            [dict(m) for m in messages]
         budget = self.max_context - max_tokens
         if budget <= 8:
             raise BadRequestError(f"max_tokens {max_tokens} leaves no room for context (window {self.max_context})")

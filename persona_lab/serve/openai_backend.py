@@ -11,7 +11,13 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from persona_lab.serve.backend import ChatRequest, ChatResult, GenerationParams, UnknownVariantError, check_messages
+from persona_lab.serve.backend import (
+    ChatRequest,
+    ChatResult,
+    GenerationParams,
+    UnknownVariantError,
+    check_messages,
+)
 
 
 class OpenAIBackend:
