@@ -105,7 +105,9 @@ def train_source(config: LabConfig, source: str, *, resume: bool = False, quick:
     if not resume:
         _clear_run(run_dir)
     trainer = _make_trainer(base, rows, settings, run_dir, inputs["seed"], log_path, progress)
-    checkpoint = resume and any(run_dir.glob("checkpoint-*"))
+    if resume:
+        _drop_unfinished_checkpoints(run_dir)
+    checkpoint = resume and bool(checkpoints(run_dir))
     output = trainer.train(resume_from_checkpoint=True if checkpoint else None)
     final = run_dir / "final"
     trainer.save_model(str(final))
@@ -123,14 +125,28 @@ def train_source(config: LabConfig, source: str, *, resume: bool = False, quick:
     return TrainResult(source, run_dir, final, manifest, skipped=False)
 
 
+def _complete(folder: Path) -> bool:
+    # The Trainer writes trainer_state.json last: without it, a kill interrupted the save.
+    return (folder / "adapter_config.json").exists() and (folder / "trainer_state.json").exists()
+
+
 def checkpoints(run_dir: Path) -> dict[int, str]:
-    """Step -> folder of every checkpoint in a run."""
+    """Step -> folder of every complete checkpoint in a run."""
     found = {}
     for folder in run_dir.glob("checkpoint-*"):
         step = folder.name.split("-", 1)[1]
-        if step.isdigit() and (folder / "adapter_config.json").exists():
+        if step.isdigit() and _complete(folder):
             found[int(step)] = str(folder)
     return dict(sorted(found.items()))
+
+
+def _drop_unfinished_checkpoints(run_dir: Path) -> None:
+    """A kill during a save leaves a half-written checkpoint; resuming from it would fail."""
+    import shutil
+
+    for folder in run_dir.glob("checkpoint-*"):
+        if not _complete(folder):
+            shutil.rmtree(folder)
 
 
 def _clear_run(run_dir: Path) -> None:

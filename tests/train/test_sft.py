@@ -80,3 +80,16 @@ def test_bad_training_input_is_named(tiny_lab):
     (tiny_lab.data_dir / "chat_train.jsonl").unlink()
     with pytest.raises(TrainError, match="not found"):
         train_source(tiny_lab, "chat", progress=False)
+
+
+def test_a_half_written_checkpoint_is_not_resumed_from(tmp_path: Path):
+    from persona_lab.train.sft import _drop_unfinished_checkpoints, checkpoints
+
+    for step, files in ((2, ("adapter_config.json", "trainer_state.json")), (4, ("adapter_config.json",))):
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        for name in files:
+            (folder / name).write_text("{}")
+    assert list(checkpoints(tmp_path)) == [2]
+    _drop_unfinished_checkpoints(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-2"]
