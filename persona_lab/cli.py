@@ -177,8 +177,8 @@ def _print_variants(registry: dict) -> None:
             detail = f"rank {v['rank']}, {v['steps']} steps"
         elif v["kind"] == "blend":
             ratio = ":".join(f"{w:g}" for w in v["weights"].values())
-            detail = (f"{'+'.join(v['parents'])} {ratio} ({v['method']}, "
-                      f"{'normalised' if v['normalize'] else 'weights/10'}), rank {v['rank']}")
+            applied = ", ".join(f"{p} x{w:.3g} @step {v['steps'][p]}" for p, w in v["applied_weights"].items())
+            detail = f"{'+'.join(v['parents'])} {ratio} ({v['method']}: {applied}), rank {v['rank']}"
         print(f"  {v['name']:<10} {v['kind']:<9} {detail}")
 
 

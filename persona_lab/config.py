@@ -6,6 +6,7 @@ than a setting silently ignored. Paths in a config are relative to the config fi
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +33,9 @@ class IngestSettings(Strict):
     session_gap_s: float = Field(3600, gt=0, description="A silence longer than this starts a new session.")
     context_turns: int = Field(8, ge=0, le=64, description="At most this many preceding turns in a sample's context.")
     eval_fraction: float = Field(0.1, ge=0, lt=1, description="The latest fraction of my replies held out for evaluation.")
+    eval_from: str | None = Field(
+        None, description="Hold out my replies from this date/time on instead (e.g. '2001-09-01', read in the "
+        "lab's timezone); replaces eval_fraction.")
     facet_in_system_prompt: bool = Field(True, description="Put the facet (who I am talking to) in a system line.")
     system_prompt: str = Field(
         "You are {me}, chatting with {facet_phrase}. Reply as {me} would.",
@@ -92,6 +96,9 @@ class TrainSettings(Strict):
     warmup_ratio: float = Field(0.05, ge=0, lt=1, description="Share of steps spent warming up.")
     precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="auto: bf16 on a GPU, fp32 on CPU.")
     qlora: bool = Field(False, description="Load the base in 4-bit (bitsandbytes; CUDA only).")
+    gradient_checkpointing: bool | None = Field(
+        None, description="Recompute activations to save memory; default on with a GPU (7B bases), off on CPU "
+        "(small bases fit, and it costs ~30% speed).")
 
 
 class TrainConfig(Strict):
@@ -160,6 +167,8 @@ class EvalSettings(Strict):
     max_tokens: int = Field(96, gt=0, description="Reply length cap when generating.")
     temperature: float = Field(0.7, ge=0, description="Sampling temperature when generating.")
     n_bootstrap: int = Field(200, ge=20, description="Bootstrap resamples for the confidence intervals.")
+    report_samples: int = Field(6, ge=0, description="Side-by-side examples (context, my real reply, each "
+                                "variant's) in the report; 0 keeps real lines out of a report you will publish.")
     embedding_model: str = Field("minilm", description="'minilm' (bundled) or a sentence-transformers model.")
     weights: dict[str, float] = Field(
         default_factory=lambda: {"rouge_l": 1.0, "embedding_sim": 1.0, "authorship": 2.0, "style": 2.0,
@@ -226,6 +235,18 @@ class LabConfig(Strict):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)") from exc
         return value
 
+    @field_validator("ingest")
+    @classmethod
+    def _eval_from_is_a_time(cls, value: IngestSettings) -> IngestSettings:
+        if value.eval_from is not None:
+            from persona_lab.ingest.timeparse import parse_time
+
+            try:
+                parse_time(value.eval_from)
+            except ValueError as exc:
+                raise ValueError(f"eval_from: {value.eval_from!r} is not a date/time ({exc})") from None
+        return value
+
     @property
     def workspace_dir(self) -> Path:
         return self.workspace if self.workspace is not None else Path("results") / self.name
@@ -257,7 +278,36 @@ def load_config(path: str | Path) -> LabConfig:
     return parse_config(raw, path)
 
 
+_ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+
+
+def expand_env(value: Any, where: str = "") -> Any:
+    """``${VAR}`` and ``${VAR:-default}`` in every string of the config, so one config can point at data
+    that lives in a different place on each machine (``PERSONA_LAB_FRIENDS=/data/friends.jsonl``)."""
+    if isinstance(value, dict):
+        return {k: expand_env(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def substitute(match: re.Match) -> str:
+        name, default = match["name"], match["default"]
+        found = os.environ.get(name)
+        if found:
+            return found
+        if default is None:
+            raise ConfigError(f"{where}: environment variable {name} is not set (and no ${{{name}:-default}})")
+        return default
+
+    return _ENV_REF.sub(substitute, value)
+
+
 def parse_config(raw: dict[str, Any], path: Path) -> LabConfig:
+    try:
+        raw = expand_env(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     try:
         config = LabConfig.model_validate({**raw, "config_dir": path.parent})
     except ValidationError as exc:

@@ -208,7 +208,8 @@ def _markdown(result: ScoreResult, title: str, samples: int, extra: list[str], m
             lines.append(f"| {v} | {b['replies_with_private_values']:.0f} | {b['real_leaks']:.0f} | "
                          f"{b['invented']:.0f} |")
     lines += extra
-    lines += ["", "## Side by side", ""]
+    if samples:
+        lines += ["", "## Side by side", ""]
     for item in result.items[:samples]:
         last = next((m["content"] for m in reversed(item.context) if m.get("role") == "user"), "")
         lines += [f"**Context** (last turn): {_one_line(mask(last))}  ",
@@ -251,10 +252,15 @@ def rerender(out_dir: Path) -> dict[str, Path]:
         from persona_lab.evaluate.probes import privacy_section
 
         extra = privacy_section(scores["privacy_probes"], scores.get("canary_exposure", {}))
-    return write_report(result, out_dir, title=saved.get("title", "persona-eval report"), extra_sections=extra)
+    if "arena_agreement" in scores:
+        from persona_lab.evaluate.human import agreement_section
+
+        extra += agreement_section(scores["arena_agreement"])
+    return write_report(result, out_dir, title=saved.get("title", "persona-eval report"),
+                        samples=saved.get("samples", 6), extra_sections=extra)
 
 
-def save_replies(result: ScoreResult, out_dir: Path, title: str) -> None:
+def save_replies(result: ScoreResult, out_dir: Path, title: str, samples: int = 6) -> None:
     items = [{"id": i.id, "context": i.context, "reply": i.reply, "facet": i.facet} for i in result.items]
-    (out_dir / "replies.json").write_text(json.dumps({"title": title, "items": items, "replies": result.replies},
-                                                     ensure_ascii=False), "utf-8")
+    (out_dir / "replies.json").write_text(json.dumps({"title": title, "samples": samples, "items": items,
+                                                      "replies": result.replies}, ensure_ascii=False), "utf-8")

@@ -131,11 +131,12 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
 
     result.scores["arena_agreement"] = agreement(result.scores, arena_votes(config))
     write_scores(result, out_dir)
-    save_replies(result, out_dir, f"persona-eval: {config.name}")
+    save_replies(result, out_dir, f"persona-eval: {config.name}", samples=settings.report_samples)
     from persona_lab.serve.factory import make_guard
 
     guard = make_guard(config, enabled=True)
-    write_report(result, out_dir, title=f"persona-eval: {config.name}", extra_sections=privacy_section(probes, exposure) + agreement_section(result.scores["arena_agreement"]),
+    write_report(result, out_dir, title=f"persona-eval: {config.name}", samples=settings.report_samples,
+                 extra_sections=privacy_section(probes, exposure) + agreement_section(result.scores["arena_agreement"]),
                  mask=guard.mask)
     return result
 

@@ -112,7 +112,7 @@ def write_data_card(config: LabConfig, data_dir: Path, report: dict[str, Any]) -
         f"| chats | {report['chats']} |",
         f"| my replies (merged turns) | {pairs['replies']:,} |",
         f"| training samples | {pairs['train']:,} (of which openers: {pairs['openers_in_train']:,}) |",
-        f"| evaluation items (latest {pairs['eval_fraction']:.0%}) | {pairs['eval']:,} |",
+        f"| evaluation items ({_held_out(pairs)}) | {pairs['eval']:,} |",
         f"| evaluation items dropped: reply also in training | {pairs['eval_dropped']['reply_seen_in_training']:,} |",
         "",
         "Dropped records by reason: " + (", ".join(f"{k} {v:,}" for k, v in total["dropped"].items()) or "none"),
@@ -155,3 +155,10 @@ def write_data_card(config: LabConfig, data_dir: Path, report: dict[str, Any]) -
     path = data_dir / "DATA_CARD.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _held_out(pairs: dict) -> str:
+    """How the evaluation items were chosen, in words."""
+    if pairs.get("eval_from"):
+        return f"my replies from {pairs['eval_from']} on"
+    return f"latest {pairs['eval_fraction']:.0%}"

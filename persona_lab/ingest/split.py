@@ -1,4 +1,5 @@
-"""Held-out split by time: the latest ``fraction`` of my replies become evaluation items.
+"""Held-out split by time: the latest ``fraction`` of my replies (or every reply from a given moment on,
+``ingest.eval_from``) become evaluation items.
 
 Splitting by time, not at random, is what makes the evaluation honest: the model is asked to answer
 conversations that happened after everything it trained on, as it will be in use. Ties in time are
@@ -13,9 +14,12 @@ import hashlib
 from array import array
 
 
-def eval_flags(timestamps: array, fraction: float) -> bytearray:
-    """One byte per reply: 1 for the latest ``fraction`` of replies by time, else 0."""
+def eval_flags(timestamps: array, fraction: float, eval_from: float | None = None) -> bytearray:
+    """One byte per reply: 1 for the latest ``fraction`` of replies by time (or, with ``eval_from``,
+    for every reply at or after that unix time), else 0."""
     total = len(timestamps)
+    if eval_from is not None:
+        return bytearray(ts >= eval_from for ts in timestamps)
     n_eval = int(total * fraction)
     flags = bytearray(total)
     if n_eval == 0:

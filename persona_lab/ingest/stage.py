@@ -40,7 +40,7 @@ from persona_lab.ingest.importers import ReadContext, detect
 from persona_lab.ingest.pairs import Speakers, context_messages, sample_id, system_line
 from persona_lab.ingest.records import BadRecord, ExportError, Message
 from persona_lab.ingest.split import eval_flags, text_key
-from persona_lab.ingest.timeparse import iso
+from persona_lab.ingest.timeparse import iso, parse_time
 
 EXPORT_SUFFIXES = frozenset({".csv", ".json", ".txt", ".jsonl"})
 BAD_ROW_EXAMPLES = 5
@@ -380,7 +380,8 @@ def _ingest_into(config: LabConfig, files: list[tuple[Path, str, frozenset[str]]
         for conversation in chats.values():
             conversation.flush()
         candidates.close()
-        pairing = _split(candidates_path, timestamps, settings.eval_fraction, writers)
+        eval_from = parse_time(settings.eval_from, config.timezone) if settings.eval_from else None
+        pairing = _split(candidates_path, timestamps, settings.eval_fraction, eval_from, writers)
 
     totals = _totals(reports)
     if totals["kept"] == 0 or pairing["replies"] == 0:
@@ -428,9 +429,10 @@ def _with_progress(files: list, enabled: bool) -> Iterator:
             bar.advance(task, size)
 
 
-def _split(candidates_path: Path, timestamps: array, fraction: float, writers: _Writers) -> dict[str, Any]:
+def _split(candidates_path: Path, timestamps: array, fraction: float, eval_from: float | None,
+           writers: _Writers) -> dict[str, Any]:
     """Route candidates to train/eval by time and drop eval items whose reply was seen in training."""
-    flags = eval_flags(timestamps, fraction)
+    flags = eval_flags(timestamps, fraction, eval_from)
     eval_keys: set[bytes] = set()
     with candidates_path.open(encoding="utf-8") as handle:
         for flag, line in zip(flags, handle):
@@ -471,7 +473,8 @@ def _split(candidates_path: Path, timestamps: array, fraction: float, writers: _
     return {
         "replies": len(timestamps), "train": n_train, "eval": n_eval,
         "eval_dropped": {"reply_seen_in_training": n_dropped}, "openers_in_train": n_openers,
-        "eval_fraction": fraction,
+        "eval_fraction": fraction if eval_from is None else None,
+        "eval_from": iso(eval_from) if eval_from is not None else None,
     }
 
 

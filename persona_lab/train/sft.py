@@ -201,6 +201,8 @@ def _make_trainer(base, rows: list[dict], settings: TrainSettings, run_dir: Path
         train_sampling_strategy="group_by_length" if settings.batching == "grouped" else "random", seed=seed, data_seed=seed, report_to="none",
         use_cpu=not cuda, bf16=bf16, disable_tqdm=True, include_num_input_tokens_seen="non_padding",
         model_init_kwargs=model_kwargs, dataloader_num_workers=0,
+        # TRL turns this on by default; on a CPU it only costs time.
+        gradient_checkpointing=cuda if settings.gradient_checkpointing is None else settings.gradient_checkpointing,
     )
     peft_config = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                              target_modules=settings.target_modules, task_type="CAUSAL_LM")
