@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 
 VLLM_VENV := .venv-vllm
 
-.PHONY: demo test test-vllm venv lint bench clean
+.PHONY: demo joey test test-vllm venv lint bench docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,10 +24,19 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # The demo trains on the CPU: give torch every core (tests pin one thread for steadiness).
+# A second `make demo` skips every stage whose inputs are unchanged (results/demo/run_manifest.json).
 demo: $(STAMP)
 	OMP_NUM_THREADS=$(DEMO_THREADS) $(BIN)/persona-lab run --config configs/demo.yaml
-	@echo "report: results/demo/eval/report.md (and report.html)"
 	OMP_NUM_THREADS=$(DEMO_THREADS) $(BIN)/persona-lab arena --config configs/demo.yaml
+
+# The Joey Tribbiani lab on the Friends transcripts (third-party, not in this repository): set
+# PERSONA_LAB_FRIENDS=/path/to/friends_s01-s08.jsonl, or keep ../shared/data/friends beside the repository.
+# About 50 minutes on 2 CPU cores; then the report is copied to results/joey/ (committed).
+JOEY_PUBLISHED := report.md scores.json metrics.png lengths.png style_radar.png
+joey: $(STAMP)
+	OMP_NUM_THREADS=$(DEMO_THREADS) $(BIN)/persona-lab run --config configs/joey.yaml
+	cd results/joey/eval && cp $(JOEY_PUBLISHED) ..
+	@echo "published: $(addprefix results/joey/,$(JOEY_PUBLISHED))"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -52,6 +61,10 @@ bench: $(STAMP)
 	$(BIN)/python eval/bench_scrub.py
 	$(BIN)/persona-lab ingest --config configs/demo.yaml --quiet
 	OMP_NUM_THREADS=$(DEMO_THREADS) $(BIN)/python eval/bench_train.py
+
+# The config reference in README.md is generated from persona_lab/config.py (a test checks it is current).
+docs: $(STAMP)
+	$(BIN)/python -m persona_lab.config_reference README.md
 
 clean:
 	rm -rf results/demo .pytest_cache

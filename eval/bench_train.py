@@ -6,7 +6,8 @@ Trains the chat adapter on the demo lab's chat_train.jsonl (run `persona-lab ing
 configs/demo.yaml` first) for a fixed number of optimiser steps per setting, and reports non-padding
 tokens per second of the training loop alone (model loading excluded). Packing fills each row with
 several samples, so it wastes no compute on padding, but without flash-attention (CPU) the samples of a
-row attend to each other; length-grouped batches cut padding without that leak (the default).
+row attend to each other; length-grouped batches cut padding without that leak (the default). The last
+line is the default batching with gradient checkpointing on (TRL's default, off in persona-lab on a CPU).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 
-def measure(model: str, batching: str, steps: int, data: Path) -> dict:
+def measure(model: str, batching: str, steps: int, data: Path, checkpointing: bool = False) -> dict:
     from persona_lab.config import TrainSettings
     from persona_lab.train.base import resolve_base
     from persona_lab.train.sft import _make_trainer, load_messages
@@ -29,7 +30,8 @@ def measure(model: str, batching: str, steps: int, data: Path) -> dict:
     base = resolve_base(model)
     rows = load_messages(data / "chat_train.jsonl")
     # One extra warm-up step, not timed: the first step pays one-off allocation and kernel set-up.
-    settings = TrainSettings(max_steps=steps + 1, batch_size=4, max_length=256, batching=batching, save_steps=10**6)
+    settings = TrainSettings(max_steps=steps + 1, batch_size=4, max_length=256, batching=batching, save_steps=10**6,
+                             gradient_checkpointing=checkpointing)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = _make_trainer(base, rows, settings, Path(tmp), 0, Path(tmp) / "log.jsonl", progress=False)
         timer = AfterFirstStep()
@@ -67,8 +69,10 @@ def main() -> None:
           f"torch threads {torch.get_num_threads()} · batch 4 · max_length 256 · {args.steps} steps")
     for model in args.models.split(","):
         results = {mode: measure(model, mode, args.steps, args.data) for mode in ("padded", "grouped", "packed")}
+        # TRL's default; persona-lab turns it off on a CPU.
+        results["grouped+checkpointing"] = measure(model, "grouped", args.steps, args.data, checkpointing=True)
         for mode, r in results.items():
-            print(f"{model:>14} {mode:>7}: {r['tps']:8.0f} tokens/s ({r['tokens']:,} tokens in {r['seconds']:.1f} s)"
+            print(f"{model:>14} {mode:>21}: {r['tps']:8.0f} tokens/s ({r['tokens']:,} tokens in {r['seconds']:.1f} s)"
                   f"  {r['tps'] / results['padded']['tps']:.2f}x padded")
     shutil.rmtree("tmp_trainer", ignore_errors=True)
 

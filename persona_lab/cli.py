@@ -135,8 +135,11 @@ def _train_one(config, source: str, *, resume: bool, quick: bool, progress: bool
     if source == "blog" and not (config.data_dir / "blog_train.jsonl").exists():
         print("train blog: skipped (no blog posts in this lab)")
         return
-    result = train_source(config, source, resume=resume, quick=quick, progress=progress)
-    m = result.manifest
+    _print_train(train_source(config, source, resume=resume, quick=quick, progress=progress))
+
+
+def _print_train(result) -> None:
+    m, source = result.manifest, result.source
     state = "unchanged, reused" if result.skipped else f"{m['seconds']:.0f} s, {m['tokens']:,} tokens"
     quick_note = " [--quick: steps capped at 10]" if m.get("quick") else ""
     print(f"train {source}: {m['steps']} steps, loss {m['train_loss']:.3f} ({state}){quick_note} -> {result.adapter_dir}")
@@ -251,36 +254,49 @@ def cmd_arena(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """The whole loop, stage by stage: ingest (with blog Q&A), train both adapters, blend, registry,
-    evaluation report."""
+    """The whole loop (see persona_lab/loop.py): ingest (scrub, blog Q&A), train, blend, evaluate; a stage
+    whose inputs and outputs are unchanged since the last run is skipped."""
     from persona_lab.blend.merge import BlendError
-    from persona_lab.blend.stage import run_blend
     from persona_lab.config import ConfigError
     from persona_lab.evaluate.profile import EvalInputError
     from persona_lab.ingest.stage import IngestError
+    from persona_lab.loop import STAGES, RunError, RunOptions, run_loop
     from persona_lab.train.base import BaseModelError
     from persona_lab.train.sft import TrainError
 
+    force = set(STAGES) if "all" in (args.force or []) else set(args.force or [])
     try:
         config = _load(args.config)
-        from persona_lab.ingest.stage import run_ingest
-
-        result = run_ingest(config, progress=not args.quiet)
-        _print_ingest(result)
-        print(f"data card: {result.data_dir / 'DATA_CARD.md'}")
-        for source in ("chat", "blog"):
-            _train_one(config, source, resume=False, quick=args.quick, progress=not args.quiet)
-        registry = run_blend(config)
-        _print_variants(registry)
-        print(f"registry: {config.workspace_dir / 'variants.json'}")
-        from persona_lab.evaluate.runner import run_eval
-
-        result = run_eval(config, progress=not args.quiet)
-    except (ConfigError, IngestError, TrainError, BaseModelError, BlendError, EvalInputError) as exc:
+        options = RunOptions(until=args.until, force=force, quick=args.quick, progress=not args.quiet,
+                             on_stage=lambda outcome: _print_stage(config, outcome))
+        run_loop(config, options)
+    except (ConfigError, RunError, IngestError, TrainError, BaseModelError, BlendError, EvalInputError) as exc:
         return _fail(str(exc))
-    _print_scores(result.scores)
-    print(f"report: {config.workspace_dir / 'eval' / 'report.md'} (and report.html)")
     return 0
+
+
+def _print_stage(config, outcome) -> None:
+    head = f"[{outcome.stage}] "
+    if outcome.skipped:
+        print(f"{head}skipped: inputs and outputs {outcome.reason} ({outcome.seconds:.1f} s to check)")
+    else:
+        print(f"{head}ran ({outcome.reason}) in {outcome.seconds:.0f} s")
+    if outcome.stage == "ingest":
+        if not outcome.skipped:
+            _print_ingest(outcome.detail)
+        print(f"data card: {config.data_dir / 'DATA_CARD.md'}")
+    elif outcome.stage == "train" and not outcome.skipped:
+        for result in outcome.detail:
+            _print_train(result)
+    elif outcome.stage == "blend":
+        from persona_lab.blend.registry import load_registry
+
+        _print_variants(outcome.detail or load_registry(config))
+        print(f"registry: {config.workspace_dir / 'variants.json'}")
+    elif outcome.stage == "eval":
+        if not outcome.skipped:
+            _print_scores(outcome.detail.scores)
+        print(f"report: {config.workspace_dir / 'eval' / 'report.md'} (and report.html)")
 
 
 # ------------------------------------------------------------------------------------------- parsers
@@ -374,6 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "reuses its previous output.")
     p.add_argument("--config", default=DEMO_CONFIG, help=f"lab config (default {DEMO_CONFIG})")
     p.add_argument("--quick", action="store_true", help="cap training at 10 steps per adapter (says so)")
+    p.add_argument("--until", choices=("ingest", "train", "blend", "eval"), default="eval",
+                   help="stop after this stage (default: eval, the whole loop)")
+    p.add_argument("--force", action="append", choices=("ingest", "train", "blend", "eval", "all"),
+                   metavar="STAGE", help="redo STAGE even if nothing changed (repeatable; 'all' for every stage)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_run)
     return parser

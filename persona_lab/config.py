@@ -135,23 +135,24 @@ class OpenAIBackendSettings(Strict):
     api_key_env: str | None = Field(None, description="Environment variable holding the API key.")
     models: dict[str, str] = Field(default_factory=dict, description="Variant -> model name on that server "
                                    "(unlisted variants use their own name).")
-    timeout_s: float = Field(120, gt=0)
+    timeout_s: float = Field(120, gt=0, description="Per-request timeout in seconds.")
 
 
 class VLLMSettings(Strict):
     python: str = Field(".venv-vllm/bin/python", description="Python of the environment where vLLM is installed.")
     dtype: str = Field("auto", description="float32 on CPU (bf16 is wrong on AVX2 CPUs); auto/bfloat16 on GPU.")
-    max_model_len: int = Field(2048, gt=0)
+    max_model_len: int = Field(2048, gt=0, description="Context length vLLM reserves KV cache for.")
     tensor_parallel_size: int = Field(1, gt=0, description="GPUs per model (big bases).")
-    gpu_memory_utilization: float | None = Field(None, gt=0, le=1)
+    gpu_memory_utilization: float | None = Field(None, gt=0, le=1, description="Share of GPU memory vLLM may take "
+                                                  "(vLLM's default when null).")
     ready_timeout_s: float = Field(300, gt=0, description="Give up (with the log tail) if not ready by then.")
     extra_args: list[str] = Field(default_factory=list, description="Passed to the vLLM server as they are.")
 
 
 class ServeSettings(Strict):
     engine: Literal["local", "vllm", "openai"] = Field("local", description="Backend the arena and evaluation use.")
-    host: str = Field("127.0.0.1")
-    port: int = Field(8000, gt=0, lt=65536)
+    host: str = Field("127.0.0.1", description="Address `persona-lab serve` listens on.")
+    port: int = Field(8000, gt=0, lt=65536, description="Port of the OpenAI-compatible API.")
     max_tokens_cap: int = Field(512, gt=0, description="Requests asking for more tokens get HTTP 400.")
     rate_limit_per_min: int = Field(120, gt=0, description="Requests per minute per client address.")
     batch_window_ms: float = Field(15, ge=0, description="How long the API waits to group concurrent requests.")
@@ -177,14 +178,14 @@ class EvalSettings(Strict):
 
 
 class ArenaSettings(Strict):
-    host: str = Field("127.0.0.1")
-    port: int = Field(7860, gt=0, lt=65536)
+    host: str = Field("127.0.0.1", description="Address the arena listens on (0.0.0.0 to let friends in).")
+    port: int = Field(7860, gt=0, lt=65536, description="Port of the arena.")
     db_url: str | None = Field(None, description="SQLAlchemy URL (e.g. postgresql+psycopg://...); default SQLite "
                                "results/<lab>/arena.db.")
     password_env: str | None = Field(None, description="Environment variable holding a shared password.")
     variants: list[str] | None = Field(None, description="Variants in battles; default every registry variant.")
     max_tokens: int = Field(96, gt=0, description="Reply length cap in battles.")
-    temperature: float = Field(0.7, ge=0)
+    temperature: float = Field(0.7, ge=0, description="Sampling temperature in battles.")
     person_weight: float = Field(2.0, ge=0, description="persona-eval choose: weight of the arena once it has "
                                  "min_votes votes (the automated composite has weight 1).")
     min_votes: int = Field(30, ge=0, description="Votes needed before the arena counts in `choose`.")

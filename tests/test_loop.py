@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from persona_lab.cli import main
@@ -36,6 +37,50 @@ def test_run_loop_end_to_end_on_the_sample_persona(tmp_path: Path, capsys):
     assert "## Privacy probes" in report and "## Canary exposure" in report and "**Recommended:" in report
     cached = (tmp_path / "demo" / "eval" / "replies" / "chat72.jsonl").read_text("utf-8").splitlines()
     assert len(cached) == 12
-    # a second run reuses every stage's output: no new replies are generated
+    manifest = json.loads((tmp_path / "demo" / "run_manifest.json").read_text("utf-8"))
+    assert list(manifest) == ["blend", "eval", "ingest", "train"] and manifest["eval"]["reason"] == "never run"
+    report_bytes = (tmp_path / "demo" / "eval" / "report.md").read_bytes()
+
+    # a second run skips every stage: nothing is rewritten, no reply generated
     assert main(["run", "--config", str(config), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split("]")[0] + "]" for line in out.splitlines() if "skipped:" in line] == \
+        ["[ingest]", "[train]", "[blend]", "[eval]"], out
+    assert (tmp_path / "demo" / "eval" / "report.md").read_bytes() == report_bytes
     assert (tmp_path / "demo" / "eval" / "replies" / "chat72.jsonl").read_text("utf-8").splitlines() == cached
+    assert "report:" in out and "chat91" in out  # still says where things are
+
+    # --force blend redoes the blends only; seeded and exact, so evaluation sees the same inputs
+    assert main(["run", "--config", str(config), "--quiet", "--force", "blend"]) == 0
+    out = capsys.readouterr().out
+    assert "[blend] ran (forced)" in out and "[train] skipped" in out and "[eval] skipped" in out, out
+
+    # an edited output is noticed: its stage reruns, the later ones only if their inputs changed
+    (tmp_path / "demo" / "data" / "DATA_CARD.md").write_text("edited by hand\n", "utf-8")
+    assert main(["run", "--config", str(config), "--quiet", "--until", "train"]) == 0
+    out = capsys.readouterr().out
+    assert "[ingest] ran (outputs missing or changed)" in out and "[train] skipped" in out, out
+    assert "[blend]" not in out and "[eval]" not in out  # --until train stops there
+
+    # a changed setting reruns the stages that read it, and only those
+    raw["eval"]["max_tokens"] = 10
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    assert main(["run", "--config", str(config), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "[ingest] skipped" in out and "[blend] skipped" in out and "[eval] ran (inputs changed)" in out, out
+
+
+def test_run_rejects_unknown_stages(tmp_path: Path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--config", str(ROOT / "configs" / "demo.yaml"), "--until", "report"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'report'" in capsys.readouterr().err
+
+
+def test_run_loop_names_an_unknown_stage():
+    from persona_lab.config import parse_config
+    from persona_lab.loop import RunError, RunOptions, run_loop
+
+    config = parse_config({"name": "x"}, Path("x.yaml"))
+    with pytest.raises(RunError, match="unknown stage 'scrub'; the stages are ingest, train, blend, eval"):
+        run_loop(config, RunOptions(force={"scrub"}))

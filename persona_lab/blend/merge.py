@@ -130,7 +130,9 @@ def load_parents(config: LabConfig, parents: dict[str, tuple[Path, int]]):
     from transformers import AutoModelForCausalLM
 
     from persona_lab.train.base import resolve_base
+    from persona_lab.train.sft import quiet_library_progress
 
+    quiet_library_progress()
     base = resolve_base(config.base_model, config.chat_template)
     model = AutoModelForCausalLM.from_pretrained(base.path, dtype=torch.float32)
     peft_model = None

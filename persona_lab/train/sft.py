@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from persona_lab.config import LabConfig, TrainSettings
+from persona_lab.hashing import file_hash, json_hash
 
 SOURCES = ("chat", "blog")
 
@@ -40,14 +41,6 @@ class TrainResult:
     adapter_dir: Path
     manifest: dict[str, Any]
     skipped: bool
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def run_dir_for(config: LabConfig, source: str) -> Path:
@@ -75,23 +68,37 @@ def load_messages(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def train_source(config: LabConfig, source: str, *, resume: bool = False, quick: bool = False,
-                 progress: bool = True) -> TrainResult:
-    """Train (or reuse) the adapter for ``source``; returns where it is and its manifest."""
+def source_settings(config: LabConfig, source: str, quick: bool = False) -> TrainSettings:
+    """The source's training settings; ``quick`` caps them at 10 steps (a smoke run)."""
     if source not in SOURCES:
         raise TrainError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
     settings: TrainSettings = getattr(config.train, source)
     if quick:
         settings = settings.model_copy(update={"max_steps": min(settings.max_steps or 10**9, 10), "save_steps": 5})
+    return settings
+
+
+def train_inputs(config: LabConfig, source: str, quick: bool = False) -> dict[str, Any]:
+    """Everything an adapter depends on: same inputs, same adapter (training is seeded)."""
+    data_path = config.data_dir / f"{source}_train.jsonl"
+    return {"data": file_hash(data_path) if data_path.exists() else None, "base": config.base_model,
+            "settings": source_settings(config, source, quick).model_dump(),
+            "seed": config.train.seed if config.train.seed is not None else config.seed,
+            "template": hashlib.sha1((config.chat_template or "").encode()).hexdigest()}
+
+
+def train_source(config: LabConfig, source: str, *, resume: bool = False, quick: bool = False,
+                 progress: bool = True, force: bool = False) -> TrainResult:
+    """Train (or reuse, when its inputs are unchanged and ``force`` is off) the adapter for ``source``;
+    returns where it is and its manifest."""
+    settings = source_settings(config, source, quick)
     data_path = config.data_dir / f"{source}_train.jsonl"
     rows = load_messages(data_path)
     run_dir = run_dir_for(config, source)
-    inputs = {"data": file_hash(data_path), "base": config.base_model, "settings": settings.model_dump(),
-              "seed": config.train.seed if config.train.seed is not None else config.seed,
-              "template": hashlib.sha1((config.chat_template or "").encode()).hexdigest()}
-    inputs_hash = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    inputs = train_inputs(config, source, quick)
+    inputs_hash = json_hash(inputs)
     manifest_path = run_dir / "manifest.json"
-    if manifest_path.exists() and not resume:
+    if manifest_path.exists() and not resume and not force:
         old = json.loads(manifest_path.read_text("utf-8"))
         if old.get("inputs_hash") == inputs_hash and (run_dir / "final" / "adapter_config.json").exists():
             return TrainResult(source, run_dir, run_dir / "final", old, skipped=True)
@@ -241,6 +248,10 @@ def quiet_library_progress() -> None:
 
     datasets.disable_progress_bars()
     transformers.utils.logging.disable_progress_bar()
+    # TRL still sets transformers' renamed `gradient_checkpointing` argument; the rename warning is theirs.
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r".*gradient_checkpointing.*deprecated", category=FutureWarning)
 
 
 def _warmup_steps(n_rows: int, settings: TrainSettings) -> int:

@@ -74,3 +74,46 @@ def test_time_split_takes_the_latest_fraction_with_ties_in_discovery_order():
     flags = eval_flags(ts, 0.3)
     assert [i for i, f in enumerate(flags) if f] == [2, 3, 7]
     assert sum(eval_flags(ts, 0.0)) == 0
+
+
+def test_time_split_from_a_date_takes_every_reply_at_or_after_it():
+    ts = array("d", [30.0, 10.0, 20.0, 20.0, 40.0])
+    assert list(eval_flags(ts, 0.1, eval_from=20.0)) == [1, 0, 1, 1, 1]
+    assert sum(eval_flags(ts, 0.1, eval_from=99.0)) == 0
+
+
+def test_split_by_season_on_dialogue_jsonl(tmp_path):
+    """Two 'seasons' a year apart: eval_from puts exactly the second one in evaluation, in local time."""
+    import json
+
+    from persona_lab.config import parse_config
+    from persona_lab.ingest.stage import run_ingest
+
+    rows = []
+    for season, day in ((1, "2000-05-01"), (2, "2001-05-01")):
+        for scene in range(3):
+            for turn, (speaker, text) in enumerate([("Ann", f"question {season}.{scene}?"),
+                                                    ("Joe", f"answer {season}.{scene} from me")], 1):
+                rows.append({"dialogue_id": f"s{season}_c{scene}", "turn": turn, "speaker": speaker,
+                             "text": text, "time": day})
+    export = tmp_path / "show.jsonl"
+    export.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    config = parse_config({"name": "t", "me": ["Joe"], "sources": [{"path": str(export)}],
+                           "timezone": "Asia/Shanghai", "workspace": str(tmp_path / "lab"),
+                           "ingest": {"eval_from": "2001-01-01"}}, tmp_path / "t.yaml")
+    result = run_ingest(config, progress=False)
+    pairs = result.report["pairs"]
+    assert (pairs["replies"], pairs["train"], pairs["eval"]) == (6, 3, 3)
+    assert pairs["eval_from"] == "2000-12-31T16:00:00Z" and pairs["eval_fraction"] is None
+    eval_items = [json.loads(line) for line in (tmp_path / "lab" / "data" / "chat_eval.jsonl").open()]
+    assert sorted(item["reply"] for item in eval_items) == [f"answer 2.{i} from me" for i in range(3)]
+    assert "my replies from 2000-12-31T16:00:00Z on" in (tmp_path / "lab" / "data" / "DATA_CARD.md").read_text()
+
+
+def test_eval_from_must_be_a_time(tmp_path):
+    import pytest
+
+    from persona_lab.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match="eval_from: 'next spring' is not a date/time"):
+        parse_config({"name": "t", "ingest": {"eval_from": "next spring"}}, tmp_path / "t.yaml")
