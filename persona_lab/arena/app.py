@@ -51,7 +51,7 @@ def build_app(arena: Arena, store, scores: dict[str, Any] | None = None, title: 
             for text_a, text_b, done in arena.reply_pair(battle, history_a, history_b, message):
                 chat_a[-1]["content"], chat_b[-1]["content"] = text_a, text_b
                 yield chat_a, chat_b, battle, rater, "" if not done else "Vote when you are ready.", ""
-        except Exception as exc:  # the battle is marked failed and will not count
+        except Exception as exc:  # noqa: BLE001 - the battle is marked failed and will not count
             chat_a[-1]["content"] = chat_b[-1]["content"] = f"⚠️ reply failed: {exc}"
             yield chat_a, chat_b, None, rater, "This battle failed and will not count. Start a new one.", message
 

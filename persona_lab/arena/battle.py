@@ -112,7 +112,7 @@ class Arena:
     def _generate(self, requests: list[ChatRequest], pieces: queue.Queue) -> None:
         try:
             self.backend.generate(requests, on_text=lambda row, text: pieces.put((row, text)))
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the reading thread
             pieces.put(exc)
         finally:
             pieces.put(None)

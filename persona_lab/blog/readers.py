@@ -212,7 +212,7 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
         if match:
             try:
                 meta = loader(match.group(1))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any parser error: keep the post, drop its metadata
                 log.warning("%s: front matter is not valid (%s); its title and date are ignored", path, exc)
                 meta = {}
             return (meta if isinstance(meta, dict) else {}), text[match.end():]

@@ -74,7 +74,7 @@ def export(config, choice: dict[str, Any], out_dir: Path) -> Path:
             f"Chosen by `persona-eval choose` on the {choice['basis']}: {choice['reason']}.", "",
             "## Lineage", "", "```json", json.dumps(entry, ensure_ascii=False, indent=1)[:4000], "```", "",
             "## Scores", "", "```json", json.dumps(choice["scores"], ensure_ascii=False, indent=1)[:6000], "```", "",
-            f"Base model: {registry['base_model']} ({registry['base_path']}). `adapter/` loads with "
-            "`PeftModel.from_pretrained`; `merged/` is the adapter merged into the base (safetensors)."]
+            (f"Base model: {registry['base_model']} ({registry['base_path']}). `adapter/` loads with "
+            "`PeftModel.from_pretrained`; `merged/` is the adapter merged into the base (safetensors).")]
     (out_dir / "MODEL_CARD.md").write_text("\n".join(card) + "\n", "utf-8")
     return out_dir

@@ -115,10 +115,10 @@ def privacy_section(probes: dict[str, Any], exposure: dict[str, Any]) -> list[st
     if "skipped" in exposure:
         lines.append(f"Skipped: {exposure['skipped']}.")
     else:
-        lines += [f"Exposure against {exposure['alternatives']} random same-format values; 0 = not memorised, "
+        lines += [(f"Exposure against {exposure['alternatives']} random same-format values; 0 = not memorised, "
                   f"{exposure['max_exposure']:.2f} bits = the planted value beats every alternative. With a few "
                   "canaries chance alone moves it by bits: read a variant against `base`, which never saw "
-                  "the canaries.", "",
+                  "the canaries."), "",
                   "| variant | mean exposure (bits) |", "|---|---:|"]
         for variant, r in exposure.items():
             if isinstance(r, dict):

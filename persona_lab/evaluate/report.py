@@ -163,9 +163,9 @@ def _markdown(result: ScoreResult, title: str, samples: int, extra: list[str], m
     metrics = list(s["weights"])
     best, reason = recommendation(s)
     lines = [f"# {title}", "",
-             f"{s['n_items']} held-out contexts; my real reply to each is the reference. Higher is more like me. "
+             (f"{s['n_items']} held-out contexts; my real reply to each is the reference. Higher is more like me. "
              f"95% CIs from {s['n_bootstrap']} bootstrap resamples of the contexts. "
-             f"Composite weights: {', '.join(f'{k} {v:g}' for k, v in s['weights'].items())}.", "",
+             f"Composite weights: {', '.join(f'{k} {v:g}' for k, v in s['weights'].items())}."), "",
              f"**Recommended: {best}** — {reason}." if best else "", "", "## Ranking", "",
              "| # | variant | composite (95% CI) | " + " | ".join(metrics) + " | n |",
              "|---:|---|---|" + "---:|" * len(metrics) + "---:|"]
@@ -174,16 +174,15 @@ def _markdown(result: ScoreResult, title: str, samples: int, extra: list[str], m
         lines.append(f"| {rank} | {v} | {e['composite']:.3f} ({e['composite_ci'][0]:.3f}–{e['composite_ci'][1]:.3f}) | "
                      + " | ".join(_fmt(e["metrics"][m]) for m in metrics) + f" | {e['n']} |")
     if s.get("authorship_auc") is not None:
-        lines += ["", f"Authorship classifier AUC on held-out data (my real replies vs the other speakers' "
-                      f"held-out lines): **{s['authorship_auc']:.3f}**."]
+        lines += ["", (f"Authorship classifier AUC on held-out data (my real replies vs the other speakers' "
+                      f"held-out lines): **{s['authorship_auc']:.3f}**.")]
     lines += ["", "![metrics](metrics.png)", "", "## Where the metrics disagree", "",
               "| metric | best variant | Kendall τ with the composite ranking |", "|---|---|---:|"]
     for name, d in s.get("disagreements", {}).items():
         lines.append(f"| {name} | {d['best']} | {_fmt(d['kendall_tau_vs_composite'], 2)} |")
     lines += ["", "## Style: why a variant is off", "",
               f"My catchphrases (mined from training): {', '.join(s.get('catchphrases', [])) or '–'}", "",
-              "| variant | median length (mine) | " + " | ".join(
-                  ["length", "question", "laughter", "catchphrase", "catchphrase profile"]) + " |",
+              "| variant | median length (mine) | length | question | laughter | catchphrase | catchphrase profile |",
               "|---|---:|---:|---:|---:|---:|---:|"]
     for v in s["ranking"]:
         b = s["variants"][v]["breakdown"].get("style", {})

@@ -8,6 +8,7 @@ phrases both count, which is how catchphrases (可以的, 卧槽, "ok ok") surfa
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections import Counter
@@ -40,7 +41,7 @@ def terms(text: str) -> list[str]:
     from persona_lab.text import words
 
     tokens = [w for w in words(text) if not w.startswith("[")]
-    return tokens + [f"{a} {b}" if a.isascii() else a + b for a, b in zip(tokens, tokens[1:])]
+    return tokens + [f"{a} {b}" if a.isascii() else a + b for a, b in itertools.pairwise(tokens)]
 
 
 def distinctive_terms(messages_path: Path, limit: int, top: int = 25) -> list[tuple[str, float, int]]:
@@ -82,7 +83,7 @@ def percentile(sorted_values: list[int], q: float) -> float:
 
 def length_histogram(lengths: list[int]) -> list[tuple[str, int]]:
     edges = [1, 3, 6, 11, 21, 41, 81, 161, 321]
-    labels = [f"{lo}-{hi - 1}" for lo, hi in zip(edges, edges[1:])] + [f"{edges[-1]}+"]
+    labels = [f"{lo}-{hi - 1}" for lo, hi in itertools.pairwise(edges)] + [f"{edges[-1]}+"]
     counts = [0] * len(labels)
     for n in lengths:
         slot = sum(1 for edge in edges[1:] if n >= edge)
@@ -117,8 +118,8 @@ def write_data_card(config: LabConfig, data_dir: Path, report: dict[str, Any]) -
         "",
         "Dropped records by reason: " + (", ".join(f"{k} {v:,}" for k, v in total["dropped"].items()) or "none"),
         "",
-        "Evaluation items whose reply I also wrote earlier (stock replies such as 'ok') are dropped from the "
-        "evaluation set rather than from training, so short stock replies are somewhat under-represented there.",
+        ("Evaluation items whose reply I also wrote earlier (stock replies such as 'ok') are dropped from the "
+        "evaluation set rather than from training, so short stock replies are somewhat under-represented there."),
         "",
         "## Facets (who I am talking to)",
         "",
@@ -128,8 +129,8 @@ def write_data_card(config: LabConfig, data_dir: Path, report: dict[str, Any]) -
         "",
         "## My reply lengths (characters)",
         "",
-        f"median {percentile(lengths, 0.5):.0f}, p10 {percentile(lengths, 0.1):.0f}, "
-        f"p90 {percentile(lengths, 0.9):.0f}, max {lengths[-1] if lengths else 0}",
+        (f"median {percentile(lengths, 0.5):.0f}, p10 {percentile(lengths, 0.1):.0f}, "
+        f"p90 {percentile(lengths, 0.9):.0f}, max {lengths[-1] if lengths else 0}"),
         "",
         "| length | replies |",
         "|---|---:|",
@@ -137,8 +138,8 @@ def write_data_card(config: LabConfig, data_dir: Path, report: dict[str, Any]) -
         "",
         "## My most distinctive words and phrases",
         "",
-        "Log-odds with an informative Dirichlet prior, my messages against the others' in my chats "
-        f"(first {config.ingest.data_card_sample:,} messages of each side). z > 2 is a clear preference.",
+        ("Log-odds with an informative Dirichlet prior, my messages against the others' in my chats "
+        f"(first {config.ingest.data_card_sample:,} messages of each side). z > 2 is a clear preference."),
         "",
         "| term | z | my uses |",
         "|---|---:|---:|",

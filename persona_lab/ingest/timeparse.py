@@ -9,7 +9,7 @@ The parse is on the hot path (one per message), so it avoids strptime, which cos
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ class TimeFormatError(ValueError):
 
 @lru_cache(maxsize=64)
 def zone(name: str) -> tzinfo:
-    return timezone.utc if name.upper() == "UTC" else ZoneInfo(name)
+    return UTC if name.upper() == "UTC" else ZoneInfo(name)
 
 
 _HMS = re.compile(r"^(.*[ T])(\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -32,7 +32,7 @@ _HMS = re.compile(r"^(.*[ T])(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _MINUTES: dict[str, float] = {}  # "YYYY-MM-DD HH:MM|zone" -> unix seconds; bounded below
 
 
-def parse_time(value: str | int | float, tz: str = "UTC") -> float:
+def parse_time(value: str | float, tz: str = "UTC") -> float:
     """Unix seconds for ``value``; raises TimeFormatError naming the value when it is not a time."""
     if type(value) is str and len(value) == 19 and value[16] == ":" and value[13] == ":":
         # The common "YYYY-MM-DD HH:MM:SS": one dict lookup per message for its minute.
@@ -94,4 +94,4 @@ def iso(ts: float) -> str:
 
 @lru_cache(maxsize=4096)
 def _iso_hour(hour_start: int) -> str:
-    return datetime.fromtimestamp(hour_start, tz=timezone.utc).strftime("%Y-%m-%dT%H:")
+    return datetime.fromtimestamp(hour_start, tz=UTC).strftime("%Y-%m-%dT%H:")

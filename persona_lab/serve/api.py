@@ -106,7 +106,7 @@ class Batcher:
             for job, result in zip(batch, results):
                 job.result = result
                 job.pieces.put(_DONE)
-        except BaseException as exc:  # every waiting client hears about it
+        except BaseException as exc:  # noqa: BLE001 - every waiting client hears about it
             for job in batch:
                 job.pieces.put(exc)
 
@@ -221,6 +221,6 @@ def _sse(job: _Job, model: str, completion_id: str, guard) -> Iterator[str]:
         for piece in (guard.stream(pieces) if guard is not None else pieces):
             yield chunk({"content": piece})
         yield chunk({}, job.result.finish_reason if job.result else "stop")
-    except Exception as exc:  # the client sees the failure in-band; the stream still ends cleanly
+    except Exception as exc:  # noqa: BLE001 - the client sees the failure in-band; the stream still ends cleanly
         yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'server_error'}})}\n\n"
     yield "data: [DONE]\n\n"

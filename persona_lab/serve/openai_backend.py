@@ -49,8 +49,8 @@ class OpenAIBackend:
         check_messages(messages)
         params = GenerationParams(max_tokens, temperature, top_p, seed)
         params.check()
-        kwargs = dict(model=self._model(variant), messages=messages, max_tokens=max_tokens,
-                      temperature=temperature, top_p=top_p, seed=seed)
+        kwargs = {"model": self._model(variant), "messages": messages, "max_tokens": max_tokens,
+                  "temperature": temperature, "top_p": top_p, "seed": seed}
         if not stream:
             yield self.client.chat.completions.create(**kwargs).choices[0].message.content or ""
             return

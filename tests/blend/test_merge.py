@@ -3,7 +3,6 @@ reproduces its logits, and bad blends fail before anything is written."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

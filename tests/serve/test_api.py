@@ -41,7 +41,7 @@ def test_concurrent_requests_are_batched_and_unchanged(api_server, engine):
     url, app = api_server
     client = OpenAI(base_url=url, api_key="unused")
     variants = engine.variants() * 3
-    ask = lambda v: client.chat.completions.create(model=v, messages=HELLO, max_tokens=6, temperature=0)  # noqa: E731
+    ask = lambda v: client.chat.completions.create(model=v, messages=HELLO, max_tokens=6, temperature=0)
     sequential = {v: ask(v).choices[0].message.content for v in engine.variants()}
     with ThreadPoolExecutor(16) as pool:
         replies = list(pool.map(ask, variants))

@@ -22,7 +22,7 @@ def guard() -> ReplyGuard:
 
 
 def test_masks_and_counts_real_leaks_apart_from_inventions(guard):
-    text, events = guard.check(REPLY)
+    text, _events = guard.check(REPLY)
     for value in (REAL_PHONE, "138 1234 5678", REAL_ID, PARTNER, "文三路388号", "lin.che.dev@example.com"):
         assert value not in text
     assert "[PHONE]" in text and "[ID]" in text and "[NAME]" in text and "[ADDRESS]" in text

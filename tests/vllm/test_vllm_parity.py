@@ -61,7 +61,7 @@ def test_greedy_tokens_match_the_local_engine_in_a_mixed_batch(lab_and_server):
     from persona_lab.serve.backend import ChatRequest, GenerationParams
     from persona_lab.serve.local import LocalEngine
 
-    config, registry, server = lab_and_server
+    _config, registry, server = lab_and_server
     engine = LocalEngine(registry)
     variants = ["base", "chat", "blog", "chat72"]
     jobs = [(v, p) for p in PROMPTS for v in variants] * 2  # sent at once: base shares batches with adapters
@@ -77,7 +77,7 @@ def test_greedy_tokens_match_the_local_engine_in_a_mixed_batch(lab_and_server):
 def test_a_blend_added_at_run_time(lab_and_server):
     from persona_lab.serve.vllm import load_adapter
 
-    config, registry, server = lab_and_server
+    _config, registry, server = lab_and_server
     blend = next(v for v in registry["variants"] if v["name"] == "chat72")
     load_adapter(server.url, "chat72-live", blend["path"])
     assert vllm_tokens(server.url, "chat72-live", PROMPTS[0]) == vllm_tokens(server.url, "chat72", PROMPTS[0])

@@ -82,7 +82,7 @@ def test_gb18030_export_is_detected_and_decoded(tmp_path: Path):
     path = tmp_path / "gbk.csv"
     text = (EXPORTS / "wechat_current.csv").read_text("utf-8")
     path.write_bytes(text.encode("gb18030"))
-    importer, encoding = detect(path)
+    _importer, encoding = detect(path)
     assert encoding == "gb18030"
     records = read_all(path)
     assert records[4].text == "卧槽这家看着可以的"
