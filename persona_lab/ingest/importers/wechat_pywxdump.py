@@ -12,6 +12,7 @@ one folder are one chat: the stage reads them in page order and the chat id ties
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,14 @@ from persona_lab.ingest.timeparse import TimeFormatError, parse_time
 COMMON = ("type_name", "is_sender", "talker", "room_name", "CreateTime")
 
 
+_PAGE_SUFFIX = re.compile(r"_\d+_\d+$")
+
+
+def chat_from_file_name(path: Path) -> str:
+    """The chat a page file belongs to when a row has no ``room_name``: ``wxid_ab_c_0_5000`` -> ``wxid_ab_c``
+    (wxids contain underscores themselves, so only the trailing page numbers are cut)."""
+    return _PAGE_SUFFIX.sub("", path.stem)
+
 class PyWxDumpImporter:
     name = "wechat-pywxdump"
     suffixes = (".csv",)
@@ -34,7 +43,7 @@ class PyWxDumpImporter:
         return set(COMMON) <= columns and ("msg" in columns or "content" in columns)
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[Message | BadRecord]:
-        fallback_chat = ctx.chat_hint or path.stem.split("_")[0]
+        fallback_chat = ctx.chat_hint or chat_from_file_name(path)
         file = str(path)
         tz = ctx.timezone
         rows = read_rows(path, ctx.encoding, COMMON)
@@ -84,7 +93,7 @@ class PyWxDumpImporter:
 
     def people(self, path: Path, ctx: ReadContext) -> Iterator[Message]:
         """One record per distinct (sender, chat) for the contact-names pass: no times, no text."""
-        fallback_chat = ctx.chat_hint or path.stem.split("_")[0]
+        fallback_chat = ctx.chat_hint or chat_from_file_name(path)
         seen: set[tuple[str, str, str]] = set()
         i_room = i_talker = i_sender = n_columns = -1
         for line, fields, col in read_rows(path, ctx.encoding, COMMON):

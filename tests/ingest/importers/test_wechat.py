@@ -110,3 +110,12 @@ def test_empty_and_binary_files_are_refused_by_name(tmp_path: Path, content: byt
     with pytest.raises(ExportError, match=message) as info:
         detect(path)
     assert str(path) in str(info.value)
+
+
+def test_pywxdump_row_without_room_name_takes_the_chat_from_the_page_file_name(tmp_path: Path):
+    header = "id,MsgSvrID,type_name,is_sender,talker,room_name,msg,src,CreateTime\n"
+    for name in ("wxid_ab_c9_0_5000.csv", "wxid_ab_c9_5000_10000.csv", "wxid_other_1_0_5000.csv"):
+        (tmp_path / name).write_text(header + "1,11,文本,0,,,在吗,,2024-03-01 10:00:00\n", "utf-8")
+    chats = {read_all(tmp_path / name)[0].chat_id for name in ("wxid_ab_c9_0_5000.csv", "wxid_ab_c9_5000_10000.csv")}
+    assert chats == {"wechat:wxid_ab_c9"}  # both pages of one chat, the wxid's own underscores kept
+    assert read_all(tmp_path / "wxid_other_1_0_5000.csv")[0].chat_id == "wechat:wxid_other_1"
