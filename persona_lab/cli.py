@@ -386,8 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_arena)
 
     p = sub.add_parser("run", help="the whole loop for a lab: ingest, train, blend, evaluate",
-                       description="Run every stage of a lab in order; a stage whose inputs are unchanged "
-                                   "reuses its previous output.")
+                       description="Run every stage of a lab in order (ingest, train, blend, eval). Each "
+                                   "stage's input and output hashes go to results/<lab>/run_manifest.json; a "
+                                   "stage whose inputs and outputs are unchanged is skipped.")
     p.add_argument("--config", default=DEMO_CONFIG, help=f"lab config (default {DEMO_CONFIG})")
     p.add_argument("--quick", action="store_true", help="cap training at 10 steps per adapter (says so)")
     p.add_argument("--until", choices=("ingest", "train", "blend", "eval"), default="eval",
