@@ -248,10 +248,6 @@ def quiet_library_progress() -> None:
 
     datasets.disable_progress_bars()
     transformers.utils.logging.disable_progress_bar()
-    # TRL still sets transformers' renamed `gradient_checkpointing` argument; the rename warning is theirs.
-    import warnings
-
-    warnings.filterwarnings("ignore", message=r".*gradient_checkpointing.*deprecated", category=FutureWarning)
 
 
 def _warmup_steps(n_rows: int, settings: TrainSettings) -> int:
