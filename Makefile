@@ -29,11 +29,14 @@ demo: $(STAMP)
 	OMP_NUM_THREADS=$(DEMO_THREADS) $(BIN)/persona-lab run --config configs/demo.yaml
 	OMP_NUM_THREADS=$(DEMO_THREADS) $(BIN)/persona-lab arena --config configs/demo.yaml
 
-# The Joey Tribbiani lab on the Friends transcripts (third-party, not in this repository): set
-# PERSONA_LAB_FRIENDS=/path/to/friends_s01-s08.jsonl, or keep ../shared/data/friends beside the repository.
-# About 50 minutes on 2 CPU cores; then the report is copied to results/joey/ (committed).
+# The Joey Tribbiani lab. The Friends transcripts are third-party and never in this repository: they are
+# read from ../shared/data/friends/ beside it, or from wherever PERSONA_LAB_FRIENDS points.
+# About 30 minutes on 2 CPU cores; then only the report is copied to results/joey/ (committed).
+export PERSONA_LAB_FRIENDS ?= $(abspath ../shared/data/friends/friends_s01-s08.jsonl)
 JOEY_PUBLISHED := report.md scores.json metrics.png lengths.png style_radar.png
 joey: $(STAMP)
+	@test -f "$(PERSONA_LAB_FRIENDS)" || { echo "Friends transcripts not found at $(PERSONA_LAB_FRIENDS);" \
+	  "set PERSONA_LAB_FRIENDS=/path/to/friends_s01-s08.jsonl"; exit 2; }
 	OMP_NUM_THREADS=$(DEMO_THREADS) $(BIN)/persona-lab run --config configs/joey.yaml
 	cd results/joey/eval && cp $(JOEY_PUBLISHED) ..
 	@echo "published: $(addprefix results/joey/,$(JOEY_PUBLISHED))"

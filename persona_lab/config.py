@@ -163,6 +163,11 @@ class ServeSettings(Strict):
     vllm: VLLMSettings = Field(default_factory=VLLMSettings)
 
 
+# Composite weights of persona-eval's metrics: style and authorship (how I write) count double.
+DEFAULT_METRIC_WEIGHTS = {"rouge_l": 1.0, "embedding_sim": 1.0, "authorship": 2.0, "style": 2.0, "failures": 1.0,
+                          "privacy": 0.5}
+
+
 class EvalSettings(Strict):
     n: int | None = Field(200, gt=0, description="Held-out contexts to evaluate (a seeded sample); null for all.")
     seed: int = Field(0, description="Seed of the sample, the generation and the bootstrap.")
@@ -172,10 +177,8 @@ class EvalSettings(Strict):
     report_samples: int = Field(6, ge=0, description="Side-by-side examples (context, my real reply, each "
                                 "variant's) in the report; 0 keeps real lines out of a report you will publish.")
     embedding_model: str = Field("minilm", description="'minilm' (bundled) or a sentence-transformers model.")
-    weights: dict[str, float] = Field(
-        default_factory=lambda: {"rouge_l": 1.0, "embedding_sim": 1.0, "authorship": 2.0, "style": 2.0,
-                                 "failures": 1.0, "privacy": 0.5},
-        description="Composite weights per metric (0 switches a metric off).")
+    weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_METRIC_WEIGHTS),
+                                      description="Composite weights per metric (0 switches a metric off).")
 
 
 class ArenaSettings(Strict):

@@ -7,14 +7,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+# (path, inode, size, mtime_ns) -> hash: one stage's outputs are the next stage's inputs, so a run of the
+# loop would otherwise read every data file two or three times. Any rewrite changes the mtime.
+_SEEN: dict[tuple[str, int, int, int], str] = {}
+
 
 def file_hash(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB blocks (exports can be gigabytes)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """SHA-256 of a file's bytes, read in 1 MiB blocks (exports can be gigabytes); remembered per version
+    of the file (inode, size, modification time) within the process."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if key not in _SEEN:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _SEEN[key] = digest.hexdigest()
+    return _SEEN[key]
 
 
 def json_hash(value: Any) -> str:

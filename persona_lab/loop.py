@@ -4,8 +4,8 @@ Stages, in order, and what each depends on (its *inputs*):
   ingest  the exports' and blog posts' bytes, and the settings that shape the data (me, facets, ingest,
           privacy, blog Q&A, time zone, seed) -> data/  (scrubbing and blog Q&A are part of this stage)
   train   data/{chat,blog}_train.jsonl, the base model, the train settings, template and seed -> adapters/
-  blend   the adapters' files, the blend specs and data/chat_train.jsonl (the prompted variant's
-          persona prompt is built from it) -> blends/, variants.json
+  blend   the adapters' weights (final and checkpoints), the blend specs and data/chat_train.jsonl
+          (the prompted variant's persona prompt is built from it) -> blends/, variants.json
   eval    variants.json, every adapter/blend file, data/, the eval and engine settings, the arena's
           votes -> eval/ (scores.json, report.md/html and plots)
 
@@ -99,8 +99,13 @@ def train_stage_inputs(config: LabConfig, options: dict) -> dict[str, Any]:
 
 
 def blend_inputs(config: LabConfig, options: dict) -> dict[str, Any]:
-    adapters = {source: tree_hashes(config.workspace_dir / "adapters" / source,
-                                    skip_suffixes=TRAINER_STATE_SUFFIXES) for source in ("chat", "blog")}
+    # What a blend reads: the final adapter and the checkpoints (a blend may take "chat at step 600") —
+    # not the run's log or manifest, so a retrain with identical weights changes no blend.
+    adapters = {}
+    for source in ("chat", "blog"):
+        run_dir = config.workspace_dir / "adapters" / source
+        folders = sorted(run_dir.glob("checkpoint-*")) + [run_dir / "final"]
+        adapters[source] = {f.name: adapter_fingerprint(f) for f in folders if f.is_dir()}
     return {"adapters": adapters, "chat_train": tree_hashes(config.data_dir / "chat_train.jsonl"),
             **_settings(config, "blends", "persona_name", "me", "base_model")}
 
@@ -196,6 +201,8 @@ def run_loop(config: LabConfig, options: RunOptions | None = None) -> list[Stage
     outcomes = []
     for stage in PIPELINE:
         started = time.time()
+        # A stage's inputs are all written by earlier stages (or exist before the loop), so hashing them
+        # once, before the stage runs, is what the manifest records.
         inputs_hash = json_hash({"version": __version__, "inputs": stage.inputs(config, opts)})
         reason = _why_run(stage, config, manifest.get(stage.name), inputs_hash, stage.name in options.force)
         if reason is None:
@@ -203,9 +210,8 @@ def run_loop(config: LabConfig, options: RunOptions | None = None) -> list[Stage
                                    f"unchanged since {manifest[stage.name]['finished']}")
         else:
             detail = stage.run(config, opts)
-            # Inputs are hashed again after the run: a stage may create what its inputs name (the secret).
             manifest[stage.name] = {
-                "inputs_hash": json_hash({"version": __version__, "inputs": stage.inputs(config, opts)}),
+                "inputs_hash": inputs_hash,
                 "outputs": _output_hashes(stage, config), "seconds": round(time.time() - started, 1),
                 "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "reason": reason}
             write_manifest(manifest_path, manifest)

@@ -55,6 +55,11 @@ def test_run_loop_end_to_end_on_the_sample_persona(tmp_path: Path, capsys):
     out = capsys.readouterr().out
     assert "[blend] ran (forced)" in out and "[train] skipped" in out and "[eval] skipped" in out, out
 
+    # --force train retrains; seeded, so the same weights come out and no blend is rebuilt
+    assert main(["run", "--config", str(config), "--quiet", "--force", "train"]) == 0
+    out = capsys.readouterr().out
+    assert "[train] ran (forced)" in out and "[blend] skipped" in out and "[eval] skipped" in out, out
+
     # an edited output is noticed: its stage reruns, the later ones only if their inputs changed
     (tmp_path / "demo" / "data" / "DATA_CARD.md").write_text("edited by hand\n", "utf-8")
     assert main(["run", "--config", str(config), "--quiet", "--until", "train"]) == 0

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from persona_lab.config import DEFAULT_METRIC_WEIGHTS
 from persona_lab.registry import Registry
 
 
@@ -49,5 +50,4 @@ METRICS.register("style", "persona_lab.evaluate.metrics.style:StyleSimilarity")
 METRICS.register("failures", "persona_lab.evaluate.metrics.failures:FailureModes")
 METRICS.register("privacy", "persona_lab.evaluate.metrics.failures:PrivateLookalikes")
 
-DEFAULT_WEIGHTS = {"rouge_l": 1.0, "embedding_sim": 1.0, "authorship": 2.0, "style": 2.0, "failures": 1.0,
-                   "privacy": 0.5}
+DEFAULT_WEIGHTS = DEFAULT_METRIC_WEIGHTS  # defined with the config, the one place defaults live
