@@ -1,12 +1,21 @@
-"""Shared test helpers. Third-party data lives in ../shared/data and is read from there, never copied."""
+"""Shared test helpers. Third-party data lives in ../shared/data and is read from there, never copied.
+
+Real components (Chromium + chromedriver, PostgreSQL, vLLM, ../shared/data) are asked for through
+``require``: on a developer's machine a missing one skips the test with the reason (``pytest -rs`` prints
+it); under ``CI=true`` it fails the test with the same reason, so a CI run can never pass by skipping them.
+Every cache a test run writes (the tiny model, jieba's dictionary, Hugging Face, matplotlib) lives in the
+run's temp folder, never in ~/.cache. Under CI hypothesis is derandomised (a fixed set of examples).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from persona_lab.config import parse_config
 
@@ -16,14 +25,79 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED_DATA = Path(os.environ.get("PERSONA_LAB_SHARED_DATA", ROOT.parent / "shared" / "data"))
+IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+# CI: the same examples on every run (seeded from each test's own code), no example database read or written
+# (hypothesis forbids one with derandomize), so a run depends on the code alone; regressions found
+# elsewhere are pinned as @example cases in the tests.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if IN_CI:
+    hypothesis_settings.load_profile("ci")
+
+
+def require(available: object, reason: str) -> None:
+    """A real component the test cannot do without: skip with ``reason`` when it is missing, or, under
+    CI=true, fail with it."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} [CI=true: a missing real component fails the run instead of skipping]",
+                    pytrace=False)
+    pytest.skip(reason)
 
 
 def shared_file(relative: str) -> Path:
-    """A file from ../shared/data, or skip the test with the reason when it is absent."""
+    """A file from ../shared/data; skipped (failed under CI) with the reason when it is absent."""
     path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"third-party data not present: {path} (set PERSONA_LAB_SHARED_DATA to its folder)")
+    require(path.exists(), f"third-party data not present: {path} (set PERSONA_LAB_SHARED_DATA to its folder)")
     return path
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def chromium() -> tuple[str, str]:
+    """(chromium binary, chromedriver) from Debian's chromium and chromium-driver packages."""
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
+    require(not missing, f"needs Debian's chromium and chromium-driver, not found: {', '.join(missing)} "
+                         "(.ci/run installs them: apt-get install chromium chromium-driver)")
+    return CHROMIUM, CHROMEDRIVER
+
+
+PG_REASON = "no PostgreSQL server: set PERSONA_LAB_TEST_PG_URL (.ci/run installs and starts a throwaway one)"
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """The URL of a throwaway PostgreSQL database, emptied of the arena's tables."""
+    url = os.environ.get("PERSONA_LAB_TEST_PG_URL")
+    require(url, PG_REASON)
+    from sqlalchemy import create_engine
+
+    from persona_lab.arena.store import metadata
+
+    engine = create_engine(url)
+    metadata.drop_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def caches_in_the_temp_dir(tmp_path_factory):
+    """Every cache of the run (and of the subprocesses it starts) under the run's temp folder."""
+    root = tmp_path_factory.mktemp("cache")
+    names = {"PERSONA_LAB_CACHE": root / "persona-lab", "XDG_CACHE_HOME": root, "HF_HOME": root / "huggingface",
+             "MPLCONFIGDIR": root / "matplotlib"}
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: str(path) for name, path in names.items()})
+    yield root
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture
