@@ -13,6 +13,8 @@ from typing import Any
 
 from persona_lab.arena.battle import VOTES, Arena
 
+VOIDED = "A reply gave away which clone it is, so this battle will not count. Send a message to start a new one."
+
 
 def _text(history: list[dict]) -> list[dict]:
     """Gradio 6 hands history content back as parts ([{"type": "text", "text": ...}]): flatten it."""
@@ -50,6 +52,9 @@ def build_app(arena: Arena, store, scores: dict[str, Any] | None = None, title: 
         try:
             for text_a, text_b, done in arena.reply_pair(battle, history_a, history_b, message):
                 chat_a[-1]["content"], chat_b[-1]["content"] = text_a, text_b
+                if done and arena.voided(battle):
+                    yield chat_a, chat_b, None, rater, VOIDED, ""
+                    return
                 yield chat_a, chat_b, battle, rater, "" if not done else "Vote when you are ready.", ""
         except Exception as exc:  # noqa: BLE001 - the battle is marked failed and will not count
             chat_a[-1]["content"] = chat_b[-1]["content"] = f"⚠️ reply failed: {exc}"

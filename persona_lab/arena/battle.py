@@ -2,8 +2,10 @@
 
 Blindness is kept here, not in the page: a browser only ever holds opaque ids (battle and round ids);
 which variant sits behind "A" or "left" lives in the database or in this process. Names are returned only
-by ``vote`` (after the vote is recorded) and by the leaderboard. Pairs are drawn to balance comparisons:
-the least-compared pair first, random sides.
+by ``vote`` (after the vote is recorded) and by the leaderboard. A reply can still name its own variant (an
+adapter that read its lab notes): every identifying name is masked wherever a reply is shown, while it
+streams too, and the battle is voided. Pairs are drawn to balance comparisons: the least-compared pair
+first, random sides.
 """
 
 from __future__ import annotations
@@ -25,13 +27,42 @@ VOTES = {"A sounds more like me": "model_a", "B sounds more like me": "model_b",
          "Neither": "tie (bothbad)"}
 
 
-def reveals_identity(reply: str, names: list[str]) -> bool:
-    """A reply that states a variant name. Names that are everyday words (chat, blog, base) would match
+HIDDEN_NAME = "[variant]"
+
+
+def identifying(names: list[str]) -> list[str]:
+    """The names a reply could give away. Names that are everyday words (chat, blog, base) would match
     ordinary replies, so only names with a digit or of 6+ characters count (chat72, prompted)."""
+    return sorted({n for n in names if any(c.isdigit() for c in n) or len(n) >= 6}, key=len, reverse=True)
+
+
+def _name_pattern(name: str) -> re.Pattern:
+    """The name as a word: not inside a longer Latin word or number ("chat72" is not in "chat721"); Chinese
+    has no spaces, so any other character may stand next to it ("我是chat72啊")."""
+    return re.compile(rf"(?i)(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+
+
+def reveals_identity(reply: str, names: list[str]) -> bool:
+    """A reply that states a variant name (see ``identifying``)."""
+    return any(_name_pattern(name).search(reply) for name in identifying(names))
+
+
+def hide_names(text: str, names: list[str], *, final: bool = True) -> str:
+    """``text`` with every identifying variant name replaced by ``[variant]``. While a reply is still
+    arriving (``final`` False), a tail that could be the start of a name ("…I am ch") is held back too."""
+    names = identifying(names)
     for name in names:
-        if (any(c.isdigit() for c in name) or len(name) >= 6) and re.search(rf"(?i)\b{re.escape(name)}\b", reply):
-            return True
-    return False
+        text = _name_pattern(name).sub(HIDDEN_NAME, text)
+    if not final:
+        lowered = text.lower()
+        for name in names:
+            for size in range(len(name), 0, -1):
+                start = len(text) - size
+                if start >= 0 and lowered.endswith(name[:size].lower()) and \
+                        (start == 0 or not re.match(r"[A-Za-z0-9_]", text[start - 1])):
+                    text, lowered = text[:start], lowered[:start]
+                    break
+    return text
 
 
 @dataclass
@@ -95,7 +126,7 @@ class Arena:
                     raise item
                 row, text = item
                 texts[row] += text
-                yield self.guard.mask(texts[0]), self.guard.mask(texts[1]), False
+                yield self.partial(texts[0]), self.partial(texts[1]), False
         else:
             try:
                 results = self.backend.chat_batch(requests)
@@ -103,11 +134,25 @@ class Arena:
                 self.store.mark_failed(battle_id)
                 raise
             texts = [results[0].text, results[1].text]
-        final_a, final_b = self.guard.check(texts[0])[0], self.guard.check(texts[1])[0]
+        final_a, final_b = (self.shown(self.guard.check(text)[0]) for text in texts)
         self.store.add_turn(battle_id, message, final_a, final_b)
         if reveals_identity(texts[0], [a, b]) or reveals_identity(texts[1], [a, b]):
             self.store.mark_failed(battle_id)  # excluded from rating, as in FastChat
         yield final_a, final_b, True
+
+    def partial(self, raw: str) -> str:
+        """What a rater may see of a reply still arriving: private values and variant names never, not
+        even their first characters."""
+        return hide_names(self.guard.visible(raw), self.variants, final=False)
+
+    def shown(self, text: str) -> str:
+        """A finished (already guarded) reply as shown: every identifying variant name hidden, whichever
+        variant it names, so the mask itself tells nothing."""
+        return hide_names(text, self.variants)
+
+    def voided(self, battle_id: str) -> bool:
+        """True when the battle will not count (a reply named a variant, or a reply failed)."""
+        return self.store.battle(battle_id)["status"] == "failed"
 
     def _generate(self, requests: list[ChatRequest], pieces: queue.Queue) -> None:
         try:
@@ -135,8 +180,8 @@ class Arena:
             raise LookupError("no held-out replies yet: run `persona-eval run` first")
         variant, item_id = self.rng.choice(candidates)
         item = self.eval_items[item_id]
-        clone = self.guard.mask(self.cached[variant][item_id])
-        real = self.guard.mask(item["reply"])
+        clone = self.shown(self.guard.mask(self.cached[variant][item_id]))
+        real = self.shown(self.guard.mask(item["reply"]))
         real_side = self.rng.choice(["left", "right"])
         round_id = uuid.uuid4().hex
         self.rounds[round_id] = Round(item_id, variant, real_side)

@@ -93,9 +93,7 @@ class ReplyGuard:
         raw, shown = "", ""
         for piece in pieces:
             raw += piece
-            if len(raw) <= HOLD_BACK:
-                continue
-            masked = self._peek(raw[: self._cut(raw, len(raw) - HOLD_BACK)])
+            masked = self.visible(raw)
             if masked.startswith(shown) and len(masked) > len(shown):
                 yield masked[len(shown):]
                 shown = masked
@@ -105,6 +103,16 @@ class ReplyGuard:
                 yield final[len(shown):]
         else:  # a value straddled the cut after all: restate the reply rather than leak its end
             yield "\n[reply corrected by the privacy guard] " + final
+
+    def visible(self, raw: str) -> str:
+        """What may be shown of a reply that is still arriving: the masked text up to a cut that leaves the
+        last ``HOLD_BACK`` characters (and any value or word running into them) for later. Counts nothing;
+        the whole reply goes through ``check`` once it is complete."""
+        if not self.enabled:
+            return raw
+        if len(raw) <= HOLD_BACK:
+            return ""
+        return self._peek(raw[: self._cut(raw, len(raw) - HOLD_BACK)])
 
     def _cut(self, raw: str, cut: int) -> int:
         """A cut that splits no value found in the text so far (nor a digit run or ASCII word)."""

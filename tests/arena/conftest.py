@@ -1,27 +1,114 @@
+"""The arena on the tiny model: an app over a store (SQLite by default, PostgreSQL for the pg tests), and the
+blindness check every UI test uses.
+
+Blindness is checked on the exact names of the variants drawn, read from the store after the vote, whatever
+they are: "chat" and "base" as much as "chat72". A name counts as shown when it appears as a word (not inside
+a longer word: "chatbot" does not show "chat"), in any case. Gradio's page and config carry its own
+documentation, where "chat" is an ordinary word; they are compared with the page of an arena serving other
+variants instead: the same number of occurrences means the page does not depend on the variants.
+"""
+
 from __future__ import annotations
 
+import json
+import re
+
+import httpx
 import pytest
 
+PAGES = ("", "config", "gradio_api/info")
+FIXTURE_VARIANTS = ["base", "chat", "chat72"]
 
-@pytest.fixture
-def arena_app(served_lab, tmp_path):
+
+def shows(name: str, text: str) -> int:
+    """How many times ``text`` shows ``name`` as a word."""
+    return len(re.findall(rf"(?i)(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text))
+
+
+def assert_never_shown(names, payloads: list[tuple[str, str]]) -> None:
+    """No payload (where, text) shows any of ``names``."""
+    assert payloads, "nothing was captured: the check would pass vacuously"
+    for where, text in payloads:
+        for name in names:
+            if shows(name, text):
+                at = re.search(rf"(?i)(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text).start()
+                raise AssertionError(f"{name!r} shown before the vote in {where}: …{text[max(0, at - 80):at + 80]}…")
+
+
+def as_text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def fetch_pages(url: str) -> dict[str, str]:
+    return {path: httpx.get(url + path, timeout=60).text for path in PAGES}
+
+
+def launch_arena(served_lab, store, variants=FIXTURE_VARIANTS, backend=None, seed: int = 3, items=None,
+                 cached=None):
+    """(demo, arena) for ``variants`` over ``store``, on a port the OS gives."""
     from persona_lab.arena.app import build_app
     from persona_lab.arena.battle import Arena
-    from persona_lab.arena.store import ArenaStore
     from persona_lab.blend.registry import load_registry
     from persona_lab.privacy import Scrubber
     from persona_lab.serve.guard import ReplyGuard
     from persona_lab.serve.local import LocalEngine
     from tests.serve.conftest import free_port
 
-    engine = LocalEngine(load_registry(served_lab))
-    items = [{"id": f"e{i}", "context": [{"role": "user", "content": f"周末打球吗 {i}"}], "reply": "可以的 稳了"}
-             for i in range(6)]
-    cached = {"chat72": {f"e{i}": f"clone reply {i}" for i in range(6)}}
-    store = ArenaStore.for_path(tmp_path / "arena.db")
-    arena = Arena(engine, store, ReplyGuard(Scrubber(), None), ["base", "chat", "chat72"], eval_items=items,
-                  cached_replies=cached, max_tokens=8, seed=3)
+    backend = backend or LocalEngine(load_registry(served_lab))
+    arena = Arena(backend, store, ReplyGuard(Scrubber(), None), list(variants), eval_items=items,
+                  cached_replies=cached, max_tokens=8, seed=seed)
     demo = build_app(arena, store)
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    return demo, arena
+
+
+@pytest.fixture
+def baseline_pages(served_lab, tmp_path):
+    """A function of names -> the occurrences of each in the page, config and API info of an arena that
+    serves none of them (same UI, other variants)."""
+    from persona_lab.arena.app import build_app
+    from persona_lab.arena.battle import Arena
+    from persona_lab.arena.store import ArenaStore
+    from tests.serve.conftest import free_port
+
+    store = ArenaStore.for_path(tmp_path / "baseline.db")
+    demo = build_app(Arena(None, store, None, ["qzx1", "qzx2"]), store)
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        pages = fetch_pages(demo.local_url)
+    finally:
+        demo.close()
+        store.close()
+    return lambda names: {(path, name): shows(name, text) for path, text in pages.items() for name in names}
+
+
+def page_counts(url: str, names) -> dict[tuple[str, str], int]:
+    return {(path, name): shows(name, text) for path, text in fetch_pages(url).items() for name in names}
+
+
+ITEMS = [{"id": f"e{i}", "context": [{"role": "user", "content": f"周末打球吗 {i}"}], "reply": "可以的 稳了"}
+         for i in range(6)]
+CACHED = {"chat72": {f"e{i}": f"clone reply {i}" for i in range(6)}}
+
+
+@pytest.fixture
+def arena_app(served_lab, tmp_path):
+    """The arena over ["base", "chat", "chat72"] (seed 3: the first battle is chat against base) on SQLite."""
+    from persona_lab.arena.store import ArenaStore
+
+    store = ArenaStore.for_path(tmp_path / "arena.db")
+    demo, _ = launch_arena(served_lab, store, items=ITEMS, cached=CACHED)
     yield demo, store
     demo.close()
+    store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, tmp_path):
+    """An empty arena store on each backend (PostgreSQL: the throwaway database of PERSONA_LAB_TEST_PG_URL)."""
+    from persona_lab.arena.store import ArenaStore
+
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    store = ArenaStore(url) if url else ArenaStore.for_path(tmp_path / "lab" / "arena.db")
+    yield store
+    store.close()

@@ -3,38 +3,95 @@ real-or-clone round and a rating, what is stored, and blindness before the vote.
 
 from __future__ import annotations
 
-import json
-
-import httpx
-
-NAMES = ["base", "prompted", "chat", "blog", "chat55", "chat72", "chat91"]
+from tests.arena.conftest import as_text, assert_never_shown, launch_arena, page_counts, shows
 
 
-def no_names(value) -> bool:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
-    return not any(f'"{n}"' in text or f" {n} " in f" {text} " for n in ("chat72", "chat55", "chat91", "prompted"))
+def send(client, message: str, chat_a, chat_b, payloads: list, name: str = "Mia"):
+    """One /send, keeping every streamed update as a payload; returns the last."""
+    job = client.submit(message, name, False, chat_a, chat_b, api_name="/send")
+    last = job.result()
+    payloads += [(f"/send {message!r} update {i}", as_text(update)) for i, update in enumerate(job.outputs())]
+    return last
 
 
-def test_full_battle_is_blind_until_the_vote_then_stored(arena_app):
+def test_full_battle_is_blind_until_the_vote_then_stored(arena_app, baseline_pages):
     from gradio_client import Client
 
     demo, store = arena_app
-    page = httpx.get(demo.local_url, timeout=30).text + httpx.get(demo.local_url + "config", timeout=30).text
-    assert all(name not in page for name in ("chat72", "chat55", "chat91", "prompted"))
+    pages = page_counts(demo.local_url, ["base", "chat", "chat72"])  # read before any battle exists
     client = Client(demo.local_url, verbose=False)
-    first = client.predict("周末打球吗", "Mia", False, [], [], api_name="/send")
-    assert no_names(first)
-    chat_a, chat_b, _status, _box = first
-    assert chat_a[-1]["role"] == "assistant" and chat_b[-1]["role"] == "assistant"
-    second = client.predict("几点", "Mia", False, chat_a, chat_b, api_name="/send")  # same pair continues
-    assert no_names(second) and len(second[0]) == 4
+    payloads: list[tuple[str, str]] = []
+    first = send(client, "周末打球吗", [], [], payloads)
+    chat_a, chat_b, status, _box = first
+    assert chat_a[-1]["role"] == "assistant" and chat_b[-1]["role"] == "assistant" and status.startswith("Vote")
+    second = send(client, "几点", chat_a, chat_b, payloads)  # same pair continues
+    assert len(second[0]) == 4 and second[0][:2] == chat_a[:2]
     reveal = client.predict(api_name="/vote_model_a")
-    assert "Vote recorded" in reveal and any(name in reveal for name in ("base", "chat", "chat72"))
+    (vote,) = store.votes()
+    drawn = {vote["variant_a"], vote["variant_b"]}  # the names on screen, known only now
+    assert len(drawn) == 2 and drawn <= {"base", "chat", "chat72"} and vote["winner"] == "model_a"
+    # the check sees a name where one is shown: the reveal names both
+    assert all(shows(name, reveal) for name in drawn) and reveal.startswith("Vote recorded")
+    assert_never_shown(drawn, payloads)
+    assert {key: n for key, n in pages.items() if key[1] in drawn} == baseline_pages(drawn)
     again = client.predict(api_name="/vote_model_b")
     assert "already" in again.lower()
-    votes = store.votes()
-    assert len(votes) == 1 and votes[0]["winner"] == "model_a"
-    assert {votes[0]["variant_a"], votes[0]["variant_b"]} <= {"base", "chat", "chat72"}
+    assert len(store.votes()) == 1 and store.counts()["battles_voted"] == 1 and store.counts()["turns"] == 2
+
+
+class NamingBackend:
+    """Each variant introduces itself by name halfway through a reply long enough to stream, a few
+    characters at a time: what an adapter trained on its own lab notes might do."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, str] = {}
+
+    def reply(self, variant: str) -> str:
+        return (f"哈哈哈 ok ok 周末打球吗 sounds good to me, honestly I am {variant.upper()} and {variant} says hi, "
+                f"我是{variant}啊 are we still on for saturday? bring the ball, 明天见 哈哈哈哈 绝了")
+
+    def generate(self, requests, on_text=None):
+        from persona_lab.serve.backend import ChatResult
+
+        texts = [self.reply(r.variant) for r in requests]
+        for start in range(0, max(len(t) for t in texts), 3):
+            for row, text in enumerate(texts):
+                if start < len(text) and on_text is not None:
+                    on_text(row, text[start:start + 3])
+        return [ChatResult(text) for text in texts]
+
+
+def test_a_reply_naming_its_variant_voids_the_battle_and_the_name_is_never_shown(served_lab, tmp_path):
+    from gradio_client import Client
+
+    from persona_lab.arena.app import VOIDED
+    from persona_lab.arena.store import ArenaStore
+
+    names = ["zorblend7", "博客混合七二版"]  # a Latin name and a Chinese one (the guard cuts between CJK chars)
+    store = ArenaStore.for_path(tmp_path / "arena.db")
+    demo, _ = launch_arena(served_lab, store, names, backend=NamingBackend())
+    try:
+        client = Client(demo.local_url, verbose=False)
+        payloads: list[tuple[str, str]] = []
+        chat_a, _chat_b, status, _ = send(client, "你是谁", [], [], payloads)
+        assert len(payloads) > 5  # it streamed: partial replies were shown on the way
+        assert status == VOIDED
+        assert_never_shown(names, payloads)
+        for where, text in payloads:  # not even the start of a name while it streams
+            for name in names:
+                assert not any(name[:k] in text.lower() for k in range(3, len(name) + 1)), (where, text)
+        assert "I am [variant] and [variant] says hi, 我是[variant]啊" in as_text(chat_a[-1]["content"])
+        assert "Start a battle first" in client.predict(api_name="/vote_model_a")
+        assert store.votes() == [] and store.battle_pairs() == [] and store.counts()["battles_failed"] == 1
+        with store.engine.connect() as conn:  # what the store keeps is what was shown
+            stored = [row for row in conn.exec_driver_sql("SELECT reply_a, reply_b FROM battle_turns")]
+        assert len(stored) == 1 and not any(shows(n, text) for n in names for text in stored[0])
+        # a new message starts a new battle, which counts as any other
+        send(client, "再来", [], [], payloads)
+        assert store.counts()["battles"] == 2
+    finally:
+        demo.close()
+        store.close()
 
 
 def test_empty_and_huge_messages_store_nothing(arena_app):
@@ -56,26 +113,31 @@ def test_real_or_clone_round_and_rating_are_stored(arena_app):
     demo, store = arena_app
     client = Client(demo.local_url, verbose=False)
     context, left, right, status = client.predict("Lee", True, api_name="/new_round")
-    assert "周末打球吗" in context and {left, right} & {"可以的 稳了"} and no_names([context, left, right, status])
+    assert "周末打球吗" in context and {left, right} & {"可以的 稳了"}
+    assert_never_shown(["chat72"], [("round", as_text([context, left, right, status]))])
     verdict = client.predict(api_name="/guess_left")
-    assert "chat72" in verdict and ("Right" in verdict or "Fooled" in verdict)
+    fooled = left != "可以的 稳了"
+    real_side = "right" if fooled else "left"
+    assert verdict == f"{'Fooled' if fooled else 'Right'}: the real reply was on the {real_side}; the clone was **chat72**."
     (guess,) = store.guesses()
-    assert guess["variant"] == "chat72" and guess["fooled"] == (left != "可以的 稳了")
+    assert guess["variant"] == "chat72" and guess["fooled"] == fooled and guess["picked_real"] == (not fooled)
     context, reply = client.predict("Lee", True, api_name="/new_rating")
     assert reply.startswith("clone reply")
     assert "Rating recorded: 4/5" in client.predict(4, "close enough", api_name="/rate")
     (rating,) = store.ratings()
     assert rating["score"] == 4 and rating["variant"] == "chat72"
     board = client.predict(api_name="/leaderboard")
-    assert "Real or clone?" in board and "chat72" in board
+    assert board.count("No votes yet.") == 2  # friends' and the person's tables
+    assert f"| chat72 | {'100%' if fooled else '0%'} (" in board and "| chat72 | 4.00 | 1 |" in board
 
 
-def test_fifty_raters_voting_at_once_lose_and_double_count_nothing(arena_app):
+def test_fifty_raters_voting_at_once_lose_and_double_count_nothing(served_lab, any_store):
     from concurrent.futures import ThreadPoolExecutor
 
     from gradio_client import Client
 
-    demo, store = arena_app
+    store = any_store
+    demo, _ = launch_arena(served_lab, store)
 
     def one_rater(i: int) -> str:
         client = Client(demo.local_url, verbose=False)
@@ -84,8 +146,11 @@ def test_fifty_raters_voting_at_once_lose_and_double_count_nothing(arena_app):
         second = client.predict(api_name="/vote_model_b")  # a double click must not count twice
         return first + " || " + second
 
-    with ThreadPoolExecutor(max_workers=10) as pool:  # bounded: 50 raters, 10 at a time, all on 127.0.0.1
-        results = list(pool.map(one_rater, range(50)))
+    try:
+        with ThreadPoolExecutor(max_workers=10) as pool:  # bounded: 50 raters, 10 at a time, all on 127.0.0.1
+            results = list(pool.map(one_rater, range(50)))
+    finally:
+        demo.close()
     assert all(r.startswith("Vote recorded") and "already" in r.split("||")[1].lower() for r in results)
     votes = store.votes()
     assert len(votes) == 50 and len({v["battle_id"] for v in votes}) == 50
