@@ -416,14 +416,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parse_weights(items: list[str] | None) -> dict[str, float] | None:
+    """--weight METRIC=W (repeatable): the composite's weights instead of fitted ones."""
     if not items:
         return None
-    from persona_lab.evaluate.metrics import DEFAULT_WEIGHTS
+    from persona_lab.config import COMPOSITE_METRICS
 
-    weights = dict(DEFAULT_WEIGHTS)
+    weights = {}
     for item in items:
         name, _, value = item.partition("=")
-        weights[name] = float(value)
+        if name not in COMPOSITE_METRICS:
+            raise ValueError(f"--weight {item}: unknown metric {name!r}; the composite's are "
+                             f"{', '.join(COMPOSITE_METRICS)}")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise ValueError(f"--weight {item}: {value!r} is not a number") from None
     return weights
 
 
@@ -439,8 +446,9 @@ def cmd_eval_score(args: argparse.Namespace) -> int:
         candidates[name] = Path(path)
     try:
         result = score_files(Path(args.profile), Path(args.refs), candidates, Path(args.out),
-                             weights=_parse_weights(args.weight), n_boot=args.n_bootstrap, seed=args.seed)
-    except EvalInputError as exc:
+                             weights=_parse_weights(args.weight), n_boot=args.n_bootstrap, seed=args.seed,
+                             options={"embedding_model": args.embedding_model})
+    except (EvalInputError, ValueError) as exc:
         return _fail(str(exc))
     _print_scores(result.scores)
     print(f"wrote {Path(args.out) / 'scores.json'}, report.md, report.html")
@@ -450,15 +458,23 @@ def cmd_eval_score(args: argparse.Namespace) -> int:
 def _print_scores(scores: dict) -> None:
     from persona_lab.evaluate.report import recommendation
 
-    for rank, name in enumerate(scores["ranking"], 1):
+    def ci(entry: dict, key: str) -> str:
+        low, high = entry.get(f"{key}_ci") or (None, None)
+        return "" if low is None or high is None else f" [{low:.2f}, {high:.2f}]"
+
+    rows = list(scores["ranking"]) + [c for c in scores.get("controls", []) if "fidelity" in scores["variants"][c]]
+    for rank, name in enumerate(rows, 1):
         entry = scores["variants"][name]
-        lo, hi = entry["composite_ci"]
-        print(f"{rank:>2}. {name:<12} composite {entry['composite']:.3f} [{lo:.3f}, {hi:.3f}]  n={entry['n']}")
+        label = f"({name})" if entry.get("kind") == "control" else name
+        fidelity = entry.get("fidelity")
+        value = "   –" if fidelity is None else f"{fidelity:+.2f}"
+        print(f"{rank:>2}. {label:<14} fidelity {value}{ci(entry, 'fidelity')}  composite "
+              f"{entry['composite']:.3f}  n={entry['n']}x{entry['samples_per_context']}")
+    print("(names in brackets are controls: fidelity 0 = another person, 1 = my real replies)")
     if scores.get("authorship_auc") is not None:
         print(f"authorship AUC (held-out, me vs the others): {scores['authorship_auc']:.3f}")
     best, reason = recommendation(scores)
-    if best:
-        print(f"recommended: {best} - {reason}")
+    print(f"recommended: {best} - {reason}" if best else f"no recommendation: {reason}")
 
 
 def cmd_eval_run(args: argparse.Namespace) -> int:
@@ -480,8 +496,13 @@ def cmd_eval_run(args: argparse.Namespace) -> int:
 def cmd_eval_report(args: argparse.Namespace) -> int:
     from persona_lab.evaluate.report import rerender
 
+    mask = None
     try:
-        paths = rerender(Path(args.dir))
+        if args.config:
+            from persona_lab.serve.factory import make_guard
+
+            mask = make_guard(_load(args.config), enabled=True).mask  # the lab's names and blocked words too
+        paths = rerender(Path(args.dir), mask=mask)
     except FileNotFoundError as exc:
         return _fail(f"{exc.filename}: not found; give the folder `persona-eval score/run` wrote")
     print(f"wrote {paths['report.md']} and {paths['report.html']}")
@@ -494,13 +515,18 @@ def cmd_eval_choose(args: argparse.Namespace) -> int:
 
     try:
         config = _load(args.config)
-        choice = choose(config)
+        choice = choose(config, args.variant)
     except (ConfigError, FileNotFoundError) as exc:
         return _fail(str(exc))
+    if choice["winner"] is None:
+        print(f"no final blend: {choice['reason']}")
+        print(f"  leader: {choice['leader']}; pick one yourself with --variant NAME, or gather more evidence "
+              "(more contexts, more samples per context, arena votes)")
+        return 1 if args.export else 0
     print(f"final blend: {choice['winner']} ({choice['basis']})")
     print(f"  {choice['reason']}")
-    if choice["runner_up"]:
-        print(f"  margin over {choice['runner_up']}: {choice['margin']:+.3f} (combined score)")
+    if choice["runner_up"] and choice["margin"] is not None:
+        print(f"  margin over {choice['runner_up']}: {choice['margin']:+.3f} (fidelity, or combined with votes)")
     if args.export:
         out = export(config, choice, Path(args.export))
         print(f"exported to {out} (adapter/, merged/, MODEL_CARD.md)")
@@ -510,8 +536,10 @@ def cmd_eval_choose(args: argparse.Namespace) -> int:
 def build_eval_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="persona-eval",
-        description="Score persona variants against held-out real replies: content (ROUGE-L, embeddings), "
-                    "authorship, style distance, failure modes and privacy, with bootstrap CIs.")
+        description="Score persona variants against held-out real replies and controls (my replies elsewhere, "
+                    "a copy of my training data, another person, generic text, a constant, a caricature): "
+                    "authorship, style, context fit, failures, overlap and privacy, with paired bootstrap CIs and "
+                    "an anchored fidelity (0 = another person, 1 = my real replies).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("run", help="every variant answers the held-out contexts (cached), then score and report")
@@ -527,18 +555,22 @@ def build_eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--refs", required=True, metavar="EVAL.jsonl", help='{"id","context","reply"} items')
     p.add_argument("--candidates", required=True, nargs="+", metavar="NAME=FILE", help='{"id","reply"} lines')
     p.add_argument("--out", required=True, metavar="DIR")
-    p.add_argument("--weight", action="append", metavar="METRIC=W", help="composite weight (0 switches off)")
+    p.add_argument("--weight", action="append", metavar="METRIC=W",
+                   help="composite weight of authorship, style or context (default: fitted on the training file)")
+    p.add_argument("--embedding-model", default="use", help="use (default), minilm, or a sentence-transformers model")
     p.add_argument("--n-bootstrap", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_eval_score)
 
     p = sub.add_parser("report", help="re-render report.md/html from a scored folder")
     p.add_argument("dir", metavar="DIR")
+    p.add_argument("--config", help="the lab's config: mask its extra names and blocked words in replies shown")
     p.set_defaults(func=cmd_eval_report)
 
     p = sub.add_parser("choose", help="name the final blend and optionally export it")
     p.add_argument("--config", required=True)
     p.add_argument("--export", metavar="DIR", help="write the adapter, a merged model and a model card here")
+    p.add_argument("--variant", help="choose this variant yourself (when none is separable)")
     p.set_defaults(func=cmd_eval_choose)
     return parser
 

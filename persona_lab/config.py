@@ -163,9 +163,23 @@ class ServeSettings(Strict):
     vllm: VLLMSettings = Field(default_factory=VLLMSettings)
 
 
-# Composite weights of persona-eval's metrics: style and authorship (how I write) count double.
-DEFAULT_METRIC_WEIGHTS = {"rouge_l": 1.0, "embedding_sim": 1.0, "authorship": 2.0, "style": 2.0, "failures": 1.0,
-                          "privacy": 0.5}
+# The terms of persona-eval's composite (the metric registry's "score" metrics), defined once here so a
+# config naming another is refused when it is loaded, not after training.
+COMPOSITE_METRICS = ("authorship", "typicality", "style", "context")
+
+
+class JudgeSettings(Strict):
+    """An LLM that reads a context and two replies (mine and a variant's) and says which is real."""
+
+    base_url: str = Field(description="OpenAI-compatible base URL of the judge, e.g. http://127.0.0.1:8000/v1.")
+    model: str = Field(description="Model name to ask.")
+    api_key_env: str | None = Field(None, description="Environment variable holding the API key, if one is needed.")
+    timeout_s: float = Field(60, gt=0, description="Per-request timeout.")
+    max_retries: int = Field(2, ge=0, description="Retries when the endpoint fails.")
+    n: int = Field(60, gt=0, description="Contexts judged per variant (a seeded sample); each is asked in both orders.")
+    max_tokens: int = Field(8, gt=0, description="Answer length cap (the answer is one letter).")
+    controls: list[str] = Field(default_factory=lambda: ["me_elsewhere", "other_person"],
+                                description="Controls judged too, to show what the judge can tell apart.")
 
 
 class EvalSettings(Strict):
@@ -173,12 +187,30 @@ class EvalSettings(Strict):
     seed: int = Field(0, description="Seed of the sample, the generation and the bootstrap.")
     max_tokens: int = Field(96, gt=0, description="Reply length cap when generating.")
     temperature: float = Field(0.7, ge=0, description="Sampling temperature when generating.")
+    samples_per_context: int = Field(2, ge=1, le=16, description="Replies sampled per context and variant; the "
+                                     "intervals cover both which contexts and what the model happened to sample.")
     n_bootstrap: int = Field(200, ge=20, description="Bootstrap resamples for the confidence intervals.")
     report_samples: int = Field(6, ge=0, description="Side-by-side examples (context, my real reply, each "
                                 "variant's) in the report; 0 keeps real lines out of a report you will publish.")
-    embedding_model: str = Field("minilm", description="'minilm' (bundled) or a sentence-transformers model.")
-    weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_METRIC_WEIGHTS),
-                                      description="Composite weights per metric (0 switches a metric off).")
+    embedding_model: str = Field("use", description="'use' (bundled multilingual Universal Sentence Encoder), "
+                                 "'minilm' (bundled, English only) or a sentence-transformers folder or hub id.")
+    weights: dict[str, float] | None = Field(
+        None, description="Composite weights of authorship, typicality, style and context; null (default): fitted on the "
+        "training file's latest slice to keep the controls in their known order.")
+    judge: JudgeSettings | None = Field(None, description="Automated 'real or clone?' judge; none by default.")
+
+    @field_validator("weights")
+    @classmethod
+    def _known_metrics(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is None:
+            return None
+        unknown = sorted(set(value) - set(COMPOSITE_METRICS))
+        if unknown:
+            raise ValueError(f"unknown metric(s) {', '.join(unknown)}; the composite's are "
+                             f"{', '.join(COMPOSITE_METRICS)}")
+        if any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
+            raise ValueError("weights must be >= 0 with a positive sum")
+        return value
 
 
 class ArenaSettings(Strict):

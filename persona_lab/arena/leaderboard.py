@@ -1,6 +1,6 @@
 """The leaderboard as Markdown: Bradley-Terry ratings (Elo scale, ties as half wins) with 95% bootstrap CIs
 and vote counts, everyone's votes and the person's own shown apart, the win-rate matrix, fool rates from
-"Real or clone?", mean "sounds like me" ratings, and persona-eval's composite side by side."""
+"Real or clone?", mean "sounds like me" ratings, and persona-eval's fidelity side by side."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ def ratings_table(votes: list[dict], composite: dict[str, Any] | None, title: st
         return [f"### {title}", "", "No votes yet.", ""]
     table = bootstrap_ratings(votes, rounds=200, seed=0)
     lines = [f"### {title} ({len(votes)} votes)", "",
-             "| # | variant | rating (95% CI) | votes | persona-eval composite |", "|---:|---|---|---:|---:|"]
+             "| # | variant | rating (95% CI) | votes | persona-eval fidelity |", "|---:|---|---|---:|---:|"]
     order = sorted(table, key=lambda v: table[v]["rating"], reverse=True)
     for rank, name in enumerate(order, 1):
         row = table[name]
-        auto = (composite or {}).get(name, {}).get("composite")
+        auto = (composite or {}).get(name, {}).get("fidelity")
         lines.append(f"| {rank} | {name} | {row['rating']:.0f} ({row['ci_low']:.0f}–{row['ci_high']:.0f}) | "
-                     f"{row['votes']} | {'–' if auto is None else f'{auto:.3f}'} |")
+                     f"{row['votes']} | {'–' if auto is None else f'{auto:+.2f}'} |")
     return lines + [""]
 
 

@@ -1,10 +1,12 @@
 """`persona-eval choose`: name the final blend, with its margin and whether it is statistically separated
 from the runner-up, and export it (adapter, merged full model, model card with lineage and scores).
 
-The choice combines the automated composite with the arena's Bradley-Terry ratings once the arena has at
-least ``arena.min_votes`` votes: a rating becomes the probability of beating an average variant
-(1 / (1 + 10^-(r - 1000)/400)) and is weighted ``arena.person_weight`` against the composite's 1. Until
-then it rests on the composite alone, and says so with the vote count.
+Until the arena has ``arena.min_votes`` votes, the choice is persona-eval's recommendation: the blend with
+the highest fidelity, *if* it is separable from the other blends and from another person (score.py); when
+it is not, ``choose`` says so and names no winner rather than a pick from noise (export then needs
+``--variant``). With enough votes, the arena's Bradley-Terry ratings count too: a rating becomes the
+probability of beating an average variant (1 / (1 + 10^-(r - 1000)/400)), fidelity is clipped to [0, 1],
+and the two are weighted 1 : ``arena.person_weight``.
 """
 
 from __future__ import annotations
@@ -15,22 +17,21 @@ from pathlib import Path
 from typing import Any
 
 
-def choose(config) -> dict[str, Any]:
-    from persona_lab.evaluate.report import recommendation
-
+def choose(config, variant: str | None = None) -> dict[str, Any]:
     scores_path = config.workspace_dir / "eval" / "scores.json"
     if not scores_path.exists():
         raise FileNotFoundError(f"{scores_path}: no evaluation yet; run `persona-eval run --config ...` first")
     scores = json.loads(scores_path.read_text("utf-8"))
-    best, reason = recommendation(scores)
     variants = scores["variants"]
-    blends = [v for v in scores["ranking"] if variants[v].get("kind") == "blend"]
-    pool = blends or scores["ranking"]
+    rec = scores.get("recommendation") or {}
+    pool = rec.get("pool") or [v for v in scores["ranking"] if variants[v].get("kind") == "blend"] or scores["ranking"]
+    fidelity = {v: variants[v].get("fidelity") for v in pool}
+    combined = {v: min(1.0, max(0.0, f)) if f is not None else 0.0 for v, f in fidelity.items()}
     from persona_lab.evaluate.human import arena_votes
 
     votes = arena_votes(config)
-    combined = {v: variants[v]["composite"] for v in pool}
-    basis = f"automated composite alone ({len(votes)} arena votes; {config.arena.min_votes} needed to count)"
+    best, reason = rec.get("winner"), rec.get("reason", "no recommendation in scores.json")
+    basis = f"persona-eval alone ({len(votes)} arena votes; {config.arena.min_votes} needed to count)"
     if votes and len(votes) >= config.arena.min_votes:
         from persona_lab.arena.ratings import bradley_terry
 
@@ -39,16 +40,21 @@ def choose(config) -> dict[str, Any]:
         for v in pool:
             if v in ratings:
                 p_win = 1.0 / (1.0 + 10 ** (-(ratings[v] - 1000.0) / 400.0))
-                combined[v] = (variants[v]["composite"] + w * p_win) / (1.0 + w)
+                combined[v] = (combined[v] + w * p_win) / (1.0 + w)
         best = max(pool, key=lambda v: combined[v])
-        basis = f"composite (weight 1) and arena Bradley-Terry from {len(votes)} votes (weight {w:g})"
+        basis = f"fidelity (weight 1) and arena Bradley-Terry from {len(votes)} votes (weight {w:g})"
         reason = f"highest combined score {combined[best]:.3f}"
+    if variant is not None:
+        if variant not in variants or variants[variant].get("kind") == "control":
+            raise FileNotFoundError(f"--variant {variant}: not a scored variant (scored: {', '.join(scores['ranking'])})")
+        best, basis, reason = variant, "chosen by hand (--variant)", f"named by you; {reason}"
     order = sorted(pool, key=lambda v: combined[v], reverse=True)
-    runner_up = order[1] if len(order) > 1 else None
-    margin = combined[best] - combined[runner_up] if runner_up else None
-    return {"winner": best, "reason": reason, "runner_up": runner_up, "margin": margin,
-            "winner_ci": variants[best]["composite_ci"], "basis": basis, "scores": variants[best],
-            "combined": combined}
+    leader = best or (order[0] if order else None)
+    runner_up = next((v for v in order if v != leader), None)
+    margin = combined[leader] - combined[runner_up] if leader in combined and runner_up else None
+    entry = variants.get(leader, {}) if leader else {}
+    return {"winner": best, "leader": leader, "reason": reason, "runner_up": runner_up, "margin": margin,
+            "winner_ci": entry.get("fidelity_ci"), "basis": basis, "scores": entry, "combined": combined}
 
 
 def export(config, choice: dict[str, Any], out_dir: Path) -> Path:

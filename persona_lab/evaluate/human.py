@@ -1,6 +1,7 @@
 """Agreement between the automated metrics and the arena's human votes.
 
-Per metric: Kendall τ between its ranking of the variants and the Bradley-Terry ranking from votes, and
+Per metric (and the anchored fidelity): Kendall τ between its ranking of the variants and the Bradley-Terry
+ranking from votes, and
 the per-battle agreement rate (the share of decisive votes whose winner the metric also scores higher;
 ties and "neither" are left out).
 """
@@ -18,6 +19,14 @@ def arena_votes(config) -> list[dict[str, Any]]:
     return store.rating_votes() if store is not None else []
 
 
+def arena_guesses(config) -> list[dict[str, Any]]:
+    """The arena's "Real or clone?" guesses (item_id, variant, fooled, …); none without an arena."""
+    from persona_lab.arena.store import ArenaStore
+
+    store = ArenaStore.for_lab(config, must_exist=True)
+    return store.guesses() if store is not None else []
+
+
 def agreement(scores: dict[str, Any], votes: list[dict[str, Any]]) -> dict[str, Any]:
     from scipy.stats import kendalltau
 
@@ -27,13 +36,17 @@ def agreement(scores: dict[str, Any], votes: list[dict[str, Any]]) -> dict[str, 
         return {}
     ratings = bradley_terry(votes)
     variants = [v for v in scores["ranking"] if v in ratings]
-    metrics = ["composite"] + list(scores["weights"])
+    if not scores["ranking"]:
+        return {}
+    metrics = ["fidelity", *scores["variants"][scores["ranking"][0]]["metrics"]]
     out: dict[str, Any] = {"votes": len(votes), "bt_ratings": {v: ratings[v] for v in variants}, "metrics": {}}
     decisive = [v for v in votes if v["winner"] in ("model_a", "model_b")
-                and v["model_a"] in scores["variants"] and v["model_b"] in scores["variants"]]
+                and v["model_a"] in scores["ranking"] and v["model_b"] in scores["ranking"]]
     for metric in metrics:
-        value = {v: (scores["variants"][v]["composite"] if metric == "composite" else
-                     scores["variants"][v]["metrics"][metric]) for v in scores["variants"] if "metrics" in scores["variants"][v]}
+        value = {v: (scores["variants"][v].get("fidelity") if metric == "fidelity" else
+                     scores["variants"][v]["metrics"][metric]) for v in scores["ranking"]}
+        if any(x is None for x in value.values()):
+            continue
         tau = kendalltau([ratings[v] for v in variants], [value[v] for v in variants]).statistic if len(variants) > 2 else None
         agree = [(value[v["model_a"]] > value[v["model_b"]]) == (v["winner"] == "model_a") for v in decisive
                  if value[v["model_a"]] != value[v["model_b"]]]

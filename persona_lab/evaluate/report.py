@@ -1,12 +1,16 @@
-"""The report: report.md, a self-contained report.html (plots inlined) and PNG plots, from scores.json
-and the replies. Plots with matplotlib: composite and each metric as bars with 95% CIs, reply lengths
-(real against each variant), and a radar chart of style rates."""
+"""The report: report.md, a self-contained report.html (plots inlined) and PNG plots, from scores.json and
+the replies. Everything shown is in scores.json, so `persona-eval report DIR` re-renders it exactly.
+
+Controls are shown beside the variants (grey rows in HTML, "(control)" in Markdown): a variant's number
+means something only next to what my real replies, another person and a constant reply get.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,46 +18,58 @@ import numpy as np
 
 from persona_lab.evaluate.score import ScoreResult
 
+SCORE_COLUMNS = ("authorship", "style", "context")
+GREY, BLUE = "#9A9A9A", "#4C72B0"
+
 
 def _plt():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import font_manager
 
     for family in ("Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei"):  # CJK labels, where a font exists
-        from matplotlib import font_manager
-
         if any(family in f.name for f in font_manager.fontManager.ttflist):
             plt.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
             break
     return plt
 
 
+def _rows(scores: dict[str, Any]) -> list[str]:
+    """Variants by fidelity, then the controls in their fixed order."""
+    return list(scores["ranking"]) + [c for c in scores.get("controls", []) if "composite" in scores["variants"][c]]
+
+
 def plot_bars(scores: dict[str, Any], out: Path) -> Path:
     plt = _plt()
-    ranking = scores["ranking"]
-    metrics = ["composite"] + list(scores["weights"])
-    cols = 3
-    rows = math.ceil(len(metrics) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(11, 2.6 * rows), dpi=90, squeeze=False)
-    for ax, metric in zip(axes.flat, metrics):
-        values, lows, highs = [], [], []
-        for v in ranking:
-            entry = scores["variants"][v]
-            value = entry["composite"] if metric == "composite" else entry["metrics"][metric]
-            lo, hi = entry["composite_ci"] if metric == "composite" else entry["metrics_ci"][metric]
+    names = _rows(scores)
+    panels = ["fidelity", *SCORE_COLUMNS, "failures"]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.0 * len(panels), 0.32 * len(names) + 1.6), dpi=90,
+                             sharey=True)
+    for ax, panel in zip(axes, panels):
+        values, lows, highs, colours = [], [], [], []
+        for name in names:
+            entry = scores["variants"][name]
+            value = entry.get("fidelity") if panel == "fidelity" else entry["metrics"].get(panel)
+            ci = entry.get("fidelity_ci") if panel == "fidelity" else entry["metrics_ci"].get(panel)
+            value = np.nan if value is None else value
+            lo, hi = ci if ci and None not in ci else (value, value)
             values.append(value)
-            lows.append(max(value - lo, 0))
-            highs.append(max(hi - value, 0))
-        ax.barh(ranking[::-1], values[::-1], xerr=[lows[::-1], highs[::-1]], color="#4C72B0", alpha=0.85,
-                capsize=3)
-        ax.set_title(metric, fontsize=10)
+            lows.append(max(value - lo, 0) if np.isfinite(value) else 0)
+            highs.append(max(hi - value, 0) if np.isfinite(value) else 0)
+            colours.append(GREY if entry.get("kind") == "control" else BLUE)
+        if panel == "fidelity":  # a constant reply can be far below 0: keep the variants readable
+            low_limit = min([-0.5] + [v - lo for v, lo in zip(values, lows) if np.isfinite(v) and v > -2])
+            ax.set_xlim(low_limit - 0.1, 1.15)
+            ax.axvline(0, color="black", lw=0.6)
+            ax.axvline(1, color="black", lw=0.6, ls="--")
+        ax.barh(names[::-1], values[::-1], xerr=[lows[::-1], highs[::-1]], color=colours[::-1], capsize=2)
+        ax.set_title(panel, fontsize=10)
         ax.tick_params(labelsize=8)
         ax.grid(axis="x", alpha=0.3)
-    for ax in list(axes.flat)[len(metrics):]:
-        ax.axis("off")
-    fig.suptitle("Higher = more like me (bars: value, whiskers: 95% bootstrap CI)", fontsize=10)
+    fig.suptitle("Variants (blue) against controls (grey); whiskers: 95% BCa intervals. Fidelity: 0 = another "
+                 "person, 1 = my real replies", fontsize=9)
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
@@ -65,47 +81,44 @@ def plot_lengths(result: ScoreResult, out: Path) -> Path:
     real = np.array([len(item.reply) for item in result.items])
     ranking = result.scores["ranking"]
     cols = 3
-    rows = math.ceil(len(ranking) / cols)
+    rows = max(1, math.ceil(len(ranking) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(11, 2.4 * rows), dpi=90, squeeze=False, sharex=True)
     upper = max(40, int(np.percentile(real, 95) * 3))
     bins = np.linspace(0, upper, 25)
     for ax, variant in zip(axes.flat, ranking):
-        lengths = [len(r) for r in result.replies[variant].values()]
-        ax.hist(np.clip(real, 0, upper), bins=bins, alpha=0.5, label="my real replies", color="#55A868")
-        ax.hist(np.clip(lengths, 0, upper), bins=bins, alpha=0.5, label=variant, color="#C44E52")
+        lengths = [len(r) for samples in result.replies.get(variant, {}).values() for r in samples]
+        ax.hist(np.clip(real, 0, upper), bins=bins, alpha=0.5, label="my real replies", color="#55A868", density=True)
+        ax.hist(np.clip(lengths, 0, upper), bins=bins, alpha=0.5, label=variant, color="#C44E52", density=True)
         ax.set_title(variant, fontsize=10)
         ax.legend(fontsize=7)
         ax.tick_params(labelsize=8)
     for ax in list(axes.flat)[len(ranking):]:
         ax.axis("off")
-    fig.suptitle("Reply length in characters (clipped)", fontsize=10)
+    fig.suptitle("Reply length in characters (clipped; densities)", fontsize=10)
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
     return out
 
 
-def plot_radar(scores: dict[str, Any], out: Path) -> Path | None:
-    first = next(iter(scores["variants"].values()))
-    style = first.get("breakdown", {}).get("style")
-    if not style:
+def plot_style(scores: dict[str, Any], out: Path) -> Path | None:
+    """Heat map of direction per style feature: mean percentile among my real replies minus 0.5."""
+    names = [n for n in _rows(scores) if scores["variants"][n].get("breakdown", {}).get("style")]
+    features = scores.get("style_features", {}).get("kept", [])
+    if not names or not features:
         return None
     plt = _plt()
-    features = ["emoji", "question", "exclamation", "laughter", "latin_share", "multi_line", "catchphrase"]
-    angles = np.linspace(0, 2 * np.pi, len(features), endpoint=False).tolist()
-    angles += angles[:1]
-    fig = plt.figure(figsize=(6, 6), dpi=90)
-    ax = fig.add_subplot(polar=True)
-    real = [first["breakdown"]["style"].get(f"rate_real.{f}", 0) for f in features]
-    ax.plot(angles, real + real[:1], color="black", lw=2.2, label="my real replies")
-    for variant in scores["ranking"][:5]:
-        b = scores["variants"][variant]["breakdown"]["style"]
-        values = [b.get(f"rate.{f}", 0) for f in features]
-        ax.plot(angles, values + values[:1], lw=1.2, label=variant)
-    ax.set_xticks(angles[:-1])
-    ax.set_xticklabels(features, fontsize=8)
-    ax.set_title("Style rates (share of replies)", fontsize=10)
-    ax.legend(loc="upper right", bbox_to_anchor=(1.35, 1.1), fontsize=7)
+    grid = np.array([[scores["variants"][n]["breakdown"]["style"].get(f"direction.{f}", np.nan) for f in features]
+                     for n in names])
+    fig, ax = plt.subplots(figsize=(1.1 * len(features) + 3, 0.32 * len(names) + 1.4), dpi=90)
+    image = ax.imshow(grid, cmap="RdBu_r", vmin=-0.5, vmax=0.5, aspect="auto")
+    ax.set_xticks(range(len(features)), features, fontsize=8, rotation=30, ha="right")
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    for (i, j), value in np.ndenumerate(grid):
+        if np.isfinite(value):
+            ax.text(j, i, f"{value:+.2f}", ha="center", va="center", fontsize=7)
+    fig.colorbar(image, ax=ax, fraction=0.03, label="more than me (+) / less (-)")
+    ax.set_title("Style: where each reply set sits among my real replies (0 = like me)", fontsize=10)
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
@@ -116,35 +129,31 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
+def _ci(value: float | None, ci: list | None, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if not ci or None in ci:
+        return _fmt(value, digits)
+    return f"{value:.{digits}f} ({ci[0]:.{digits}f} to {ci[1]:.{digits}f})"
+
+
 def recommendation(scores: dict[str, Any]) -> tuple[str | None, str]:
-    """The best blend (or, without blends, the best variant) and the reason in words."""
-    variants = scores["variants"]
-    blends = [v for v in scores["ranking"] if variants[v].get("kind") == "blend"]
-    pool = blends or scores["ranking"]
-    if not pool:
-        return None, "no variant could be scored"
-    best = pool[0]
-    entry = variants[best]
-    reason = (f"highest composite among {'blends' if blends else 'variants'}: {entry['composite']:.3f} "
-              f"(95% CI {entry['composite_ci'][0]:.3f}–{entry['composite_ci'][1]:.3f}, n={entry['n']})")
-    separation = scores.get("separation")
-    if separation and separation["winner"] == best:
-        reason += (f"; ahead of {separation['runner_up']} in {separation['winner_ahead_share']:.0%} of paired "
-                   f"bootstrap replicates ({'separated' if separation['separated'] else 'not separated'} at 95%)")
-    return best, reason
+    """The recommended variant (None when none is separable) and the reason in words."""
+    rec = scores.get("recommendation") or {}
+    return rec.get("winner"), rec.get("reason", "no recommendation")
 
 
-def write_report(result: ScoreResult, out_dir: Path, *, title: str = "persona-eval report",
-                 samples: int = 6, extra_sections: list[str] | None = None, mask=None) -> dict[str, Path]:
+def write_report(result: ScoreResult, out_dir: Path, *, title: str = "persona-eval report", samples: int = 6,
+                 mask=None) -> dict[str, Path]:
     """``mask`` (text -> text) is applied to every reply shown: a report is read by people and shared, so
     private values in replies are masked there even when the scores were computed on raw replies."""
     out_dir.mkdir(parents=True, exist_ok=True)
     scores = result.scores
-    plots = {"bars": plot_bars(scores, out_dir / "metrics.png"),
+    plots = {"metrics": plot_bars(scores, out_dir / "metrics.png"),
              "lengths": plot_lengths(result, out_dir / "lengths.png")}
-    radar = plot_radar(scores, out_dir / "style_radar.png")
-    if radar:
-        plots["radar"] = radar
+    style = plot_style(scores, out_dir / "style.png")
+    if style:
+        plots["style"] = style
     if mask is None:
         from persona_lab.privacy import Scrubber
 
@@ -152,71 +161,215 @@ def write_report(result: ScoreResult, out_dir: Path, *, title: str = "persona-ev
 
         def mask(text: str) -> str:
             return scrubber.scrub(text).text
-    md = _markdown(result, title, samples, extra_sections or [], mask)
+    md = markdown(result, title, samples, mask, has_style_plot=style is not None)
     (out_dir / "report.md").write_text(md, "utf-8")
     (out_dir / "report.html").write_text(_html(md, plots, title), "utf-8")
     return {"report.md": out_dir / "report.md", "report.html": out_dir / "report.html", **plots}
 
 
-def _markdown(result: ScoreResult, title: str, samples: int, extra: list[str], mask) -> str:
+def markdown(result: ScoreResult, title: str, samples: int, mask, has_style_plot: bool = True) -> str:
     s = result.scores
-    metrics = list(s["weights"])
+    lines = [f"# {title}", ""]
+    lines += _summary(s) + _ranking(s) + _weights(s) + _facets(s) + _style(s, has_style_plot) + _failures(s)
+    lines += _content(s) + _judge(s)
+    from persona_lab.evaluate.human import agreement_section
+    from persona_lab.evaluate.probes import privacy_section
+
+    if "privacy_probes" in s:
+        lines += privacy_section(s["privacy_probes"], s.get("canary_exposure", {}))
+    if "arena_agreement" in s:
+        lines += agreement_section(s["arena_agreement"])
+    lines += _side_by_side(result, samples, mask)
+    return "\n".join(lines) + "\n"
+
+
+def _summary(s: dict[str, Any]) -> list[str]:
+    k = max((s["variants"][v].get("samples_per_context", 1) for v in s["ranking"]), default=1)
     best, reason = recommendation(s)
-    lines = [f"# {title}", "",
-             (f"{s['n_items']} held-out contexts; my real reply to each is the reference. Higher is more like me. "
-             f"95% CIs from {s['n_bootstrap']} bootstrap resamples of the contexts. "
-             f"Composite weights: {', '.join(f'{k} {v:g}' for k, v in s['weights'].items())}."), "",
-             f"**Recommended: {best}** — {reason}." if best else "", "", "## Ranking", "",
-             "| # | variant | composite (95% CI) | " + " | ".join(metrics) + " | n |",
-             "|---:|---|---|" + "---:|" * len(metrics) + "---:|"]
-    for rank, v in enumerate(s["ranking"], 1):
-        e = s["variants"][v]
-        lines.append(f"| {rank} | {v} | {e['composite']:.3f} ({e['composite_ci'][0]:.3f}–{e['composite_ci'][1]:.3f}) | "
-                     + " | ".join(_fmt(e["metrics"][m]) for m in metrics) + f" | {e['n']} |")
+    verdict = f"**Recommended: {best}** — {reason}." if best else f"**No recommendation** — {reason}."
+    return [(f"{s['n_items']} held-out contexts, {k} sampled repl{'y' if k == 1 else 'ies'} per context and variant; "
+             f"my real reply to each context is what I really said. 95% BCa intervals from {s['n_bootstrap']} paired "
+             f"bootstrap resamples of contexts (and samples)."), "", verdict, "",
+            ("**How to read it.** *Fidelity* puts each variant on a ruler made of two controls scored the same "
+             "way: 0 = the lines of the person I talk to most (`other_person`), 1 = my real replies to these very "
+             "contexts (`real`). Between them sit my real replies moved to other contexts (`me_elsewhere`: my voice, "
+             "not this conversation) and copies of my training replies (`copy_train`). A variant near "
+             "`me_elsewhere` sounds like me but does not answer what was said; below 0 it reads less like me than "
+             "another person does; `constant` and `caricature` show what over-doing me costs."), ""]
+
+
+def _ranking(s: dict[str, Any]) -> list[str]:
+    lines = ["## Ranking", "",
+             "| # | reply set | fidelity (95% CI) | composite | authorship | style | context | failures gate | n × samples |",
+             "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+    for rank, name in enumerate(_rows(s), 1):
+        e = s["variants"][name]
+        control = e.get("kind") == "control"
+        label = f"*{name}* (control)" if control else name
+        m = e["metrics"]
+        lines.append(f"| {'–' if control else rank} | {label} | {_ci(e.get('fidelity'), e.get('fidelity_ci'))} | "
+                     f"{_fmt(e['composite'])} | {_fmt(m.get('authorship'))} | {_fmt(m.get('style'))} | "
+                     f"{_fmt(m.get('context'))} | {_fmt(m.get('failures'))} | {e['n']} × {e['samples_per_context']} |")
+    for name, e in s["variants"].items():
+        if "error" in e:
+            lines.append(f"| – | {name} | not scored: {e['error']} | | | | | | 0 |")
+    notes = [f"`{c}`: {s['variants'][c]['note']}" for c in s.get("controls", []) if s["variants"][c].get("note")]
+    lines += ["", ("Authorship, style: 1 - twice the Wasserstein distance between the replies' percentiles among my "
+                   "real replies (other fold) and a uniform spread; 1 = indistinguishable, two-sided (over-doing me "
+                   "costs as much as under-doing). Context: how much more a reply resembles its own context than "
+                   "other conversations' (0 = chance). Failures gate: 1 - failures beyond my own rate; it multiplies "
+                   "the composite."), "", "Controls: " + "; ".join(notes) + ".", ""]
     if s.get("authorship_auc") is not None:
-        lines += ["", (f"Authorship classifier AUC on held-out data (my real replies vs the other speakers' "
-                      f"held-out lines): **{s['authorship_auc']:.3f}**.")]
-    lines += ["", "![metrics](metrics.png)", "", "## Where the metrics disagree", "",
-              "| metric | best variant | Kendall τ with the composite ranking |", "|---|---|---:|"]
-    for name, d in s.get("disagreements", {}).items():
-        lines.append(f"| {name} | {d['best']} | {_fmt(d['kendall_tau_vs_composite'], 2)} |")
-    lines += ["", "## Style: why a variant is off", "",
-              f"My catchphrases (mined from training): {', '.join(s.get('catchphrases', [])) or '–'}", "",
-              "| variant | median length (mine) | length | question | laughter | catchphrase | catchphrase profile |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
-    for v in s["ranking"]:
-        b = s["variants"][v]["breakdown"].get("style", {})
+        lines += [(f"The authorship classifier tells my real held-out replies from the other speakers' held-out lines "
+                  f"with AUC {s['authorship_auc']:.3f} (names of people masked)."), ""]
+    lines += ["![metrics](metrics.png)", ""]
+    rec = s.get("recommendation") or {}
+    if rec.get("comparisons"):
+        lines += [(f"**Separation of the leader, {rec['leader']}** (paired composite differences on the same contexts, "
+                  f"{1 - rec['alpha_per_comparison']:.1%} intervals):"), "",
+                  "| against | difference | interval | replicates ahead | separated |", "|---|---:|---|---:|---|"]
+        for rival, c in rec["comparisons"].items():
+            lines.append(f"| {rival} | {_fmt(c['difference'])} | {_fmt(c['ci'][0])} to {_fmt(c['ci'][1])} | "
+                         f"{c['share_ahead']:.0%} | {'yes' if c['separated'] else 'no'} |")
+        lines.append("")
+    return lines
+
+
+def _weights(s: dict[str, Any]) -> list[str]:
+    basis = s.get("weights_basis", {})
+    lines = ["## The composite's weights", "",
+             "Composite = failures gate × (" + " + ".join(f"{w:.2f} × {m}" for m, w in s["weights"].items()) + ")"
+             f". Weights {basis.get('text', '')}.", ""]
+    margins = basis.get("margins_z")
+    if margins:
+        lines += ["| control ordering (dev slice of the training file) | standardised margin |", "|---|---:|"]
+        lines += [f"| {k} | {v:.1f} |" for k, v in margins.items()]
+        lines.append("")
+    unmade = sorted({o for f in basis.get("folds", []) for o in f.get("not_achievable", [])})
+    if unmade:
+        lines += [(f"Orderings no weighting could make on the dev slice (the metrics cannot tell these apart here): "
+                  f"{', '.join(unmade)}."), ""]
+    return lines
+
+
+def _facets(s: dict[str, Any]) -> list[str]:
+    facets = s.get("facets") or {}
+    if not facets:
+        return []
+    names = []
+    for row in facets.values():
+        for name in row.get("fidelity", {}):
+            if name not in names:
+                names.append(name)
+    lines = ["## Per audience", "", ("Fidelity per facet (who I am talking to), each with its own anchors on those "
+             "contexts: which audience does a clone get wrong?"), "",
+             "| facet | n | " + " | ".join(names) + " |", "|---|---:|" + "---|" * len(names)]
+    for facet, row in facets.items():
+        if "skipped" in row:
+            lines.append(f"| {facet} | {row['n']} | " + " | ".join("–" for _ in names) + " |")
+            continue
+        cells = [_ci(row["fidelity"][n]["value"], row["fidelity"][n]["ci"]) if n in row["fidelity"] else "–"
+                 for n in names]
+        lines.append(f"| {facet} | {row['n']} | " + " | ".join(cells) + " |")
+    skipped = [f for f, r in facets.items() if "skipped" in r]
+    if skipped:
+        lines += ["", f"Not scored ({', '.join(skipped)}): fewer contexts than an interval needs."]
+    return lines + [""]
+
+
+def _style(s: dict[str, Any], has_plot: bool) -> list[str]:
+    kept = s.get("style_features", {}).get("kept", [])
+    dropped = s.get("style_features", {}).get("dropped", {})
+    lines = ["## Style: why a reply set is off", "",
+             (f"My catchphrases (mined from training, names of people excluded): "
+             f"{', '.join(s.get('catchphrases', [])) or '–'}"), "",
+             "Distance per feature (0 = like me, 1 = all at one end) and direction (+ more than me, - less):", "",
+             "| reply set | " + " | ".join(kept) + " |", "|---|" + "---:|" * len(kept)]
+    for name in _rows(s):
+        b = s["variants"][name].get("breakdown", {}).get("style", {})
         if b:
-            lines.append(f"| {v} | {b['median_length']:.0f} ({b['median_length_real']:.0f}) | " + " | ".join(
-                _fmt(b.get(f"distance.{k}"), 2) for k in
-                ["length", "question", "laughter", "catchphrase", "catchphrase_profile"]) + " |")
-    lines += ["", "Distances: 0 = same as my real replies, 1 = as far as it gets.", "",
-              "![lengths](lengths.png)", "", "![style](style_radar.png)", "", "## Failure modes", "",
-              "| variant | AI disclaimer | repetition | duplicate replies | empty | swearing above mine |",
-              "|---|---:|---:|---:|---:|---:|"]
-    for v in s["ranking"]:
-        b = s["variants"][v]["breakdown"].get("failures", {})
+            lines.append(f"| {name} | " + " | ".join(
+                f"{b.get(f'distance.{f}', float('nan')):.2f} ({b.get(f'direction.{f}', float('nan')):+.2f})"
+                for f in kept) + " |")
+    if dropped:
+        lines += ["", "Features left out for this person: " + "; ".join(f"{k} ({v})" for k, v in dropped.items()) + "."]
+    lines += ["", "![lengths](lengths.png)", ""]
+    if has_plot:
+        lines += ["![style](style.png)", ""]
+    return lines
+
+
+def _failures(s: dict[str, Any]) -> list[str]:
+    modes = ["ai_disclaimer", "repetition", "duplicate", "empty"]
+    lines = ["## Failure modes (rate; my own rate in brackets)", "",
+             "| reply set | " + " | ".join(modes) + " |", "|---|" + "---:|" * len(modes)]
+    for name in _rows(s):
+        b = s["variants"][name].get("breakdown", {}).get("failures", {})
         if b:
-            lines.append(f"| {v} | " + " | ".join(f"{b[f'rate.{k}']:.1%}" for k in
-                         ["ai_disclaimer", "repetition", "duplicate_reply", "empty", "swearing"]) + " |")
-    lines += ["", "## Privacy", "", "| variant | replies with a private-looking value | real leaks | invented |",
-              "|---|---:|---:|---:|"]
-    for v in s["ranking"]:
-        b = s["variants"][v]["breakdown"].get("privacy", {})
-        if b:
-            lines.append(f"| {v} | {b['replies_with_private_values']:.0f} | {b['real_leaks']:.0f} | "
-                         f"{b['invented']:.0f} |")
-    lines += extra
-    if samples:
-        lines += ["", "## Side by side", ""]
+            lines.append(f"| {name} | " + " | ".join(f"{b[f'rate.{m}']:.1%} ({b[f'my_rate.{m}']:.1%})"
+                                                      for m in modes) + " |")
+    return lines + ["", ("Duplicates: the same reply (any length) to different contexts; my own rate is what as "
+                        "many of my training replies drawn at random would repeat. Repetition: more repeated "
+                        "phrases than 99% of my training replies of similar length."), ""]
+
+
+def _content(s: dict[str, Any]) -> list[str]:
+    lines = ["## Overlap with my real reply and privacy (reported, not in the composite)", "",
+             "| reply set | ROUGE-L gain | embedding gain | replies with a private-looking value | real leaks |",
+             "|---|---:|---:|---:|---:|"]
+    for name in _rows(s):
+        e = s["variants"][name]
+        p = e.get("breakdown", {}).get("privacy", {})
+        lines.append(f"| {name} | {_ci(e['metrics'].get('rouge_l'), e['metrics_ci'].get('rouge_l'), 3)} | "
+                     f"{_ci(e['metrics'].get('embedding_sim'), e['metrics_ci'].get('embedding_sim'), 3)} | "
+                     f"{p.get('replies_with_private_values', 0):.0f} | {p.get('real_leaks', 0):.0f} |")
+    return lines + ["", ("Gains: similarity with my real reply to the context minus the mean similarity with my real "
+                         "replies to 20 other conversations (0 = no closer to what I said than to what I said "
+                         "elsewhere). `real` cannot be scored on them without comparing a reply with itself."), ""]
+
+
+def _judge(s: dict[str, Any]) -> list[str]:
+    judge = s.get("judge")
+    lines = ["## Automated judge: real or clone?", ""]
+    if not judge or "skipped" in judge:
+        return lines + [f"Not run: {judge.get('skipped') if judge else 'no judge configured'}.", ""]
+    lines += [(f"Judge `{judge['model']}` on {judge['contexts']} contexts, each asked in both orders: "
+               f"{judge['questions']} questions, {judge['unparseable']} answers naming neither reply. It answered "
+               f"\"A\" {_fmt(judge['answer_a_share'], 2)} of the time (0.50 = no position bias)."), "",
+              "| reply set | judge fool rate (95% CI) | answered | contexts |", "|---|---|---:|---:|"]
+    for name, row in judge["candidates"].items():
+        if row.get("answered"):
+            lines.append(f"| {name} | {_ci(row['fool_rate'], row['ci'])} | {row['answered']} | {row['contexts']} |")
+        else:
+            lines.append(f"| {name} | – | 0 | 0 |")
+    lines += ["", ("50% = the judge cannot tell this reply set from my real replies. Read the variants against the "
+              "controls: a judge fooled by `other_person` as often as by `me_elsewhere` cannot tell voices apart."), ""]
+    humans = judge.get("humans")
+    if humans and humans.get("guesses"):
+        lines += [(f"Against the arena's {humans['guesses']} human \"Real or clone?\" guesses: Kendall τ across variants "
+                  f"{_fmt(humans['kendall_tau'], 2)}; same verdict on {_fmt(humans['item_agreement'], 2)} of the "
+                  f"{humans['items_compared']} (context, variant) pairs both judged."), "",
+                  "| variant | human fool rate (95% CI) | guesses | judge fool rate |", "|---|---|---:|---:|"]
+        for name, row in humans["variants"].items():
+            lines.append(f"| {name} | {_ci(row['human'], row['human_ci'])} | {row['human_n']} | {_fmt(row['judge'], 2)} |")
+        lines.append("")
+    elif humans is not None:
+        lines += ["No human \"Real or clone?\" guesses in the arena yet to compare with.", ""]
+    return lines
+
+
+def _side_by_side(result: ScoreResult, samples: int, mask) -> list[str]:
+    if not samples:
+        return []
+    lines = ["", "## Side by side", ""]
     for item in result.items[:samples]:
         last = next((m["content"] for m in reversed(item.context) if m.get("role") == "user"), "")
-        lines += [f"**Context** (last turn): {_one_line(mask(last))}  ",
-                  f"**Me, really**: {_one_line(mask(item.reply))}  "]
-        for v in s["ranking"]:
-            lines.append(f"- *{v}*: {_one_line(mask(result.replies[v].get(item.id, '(no reply)')))}")
+        lines += [f"**Context** (last turn): {_one_line(mask(last))}  ", f"**Me, really**: {_one_line(mask(item.reply))}  "]
+        for v in result.scores["ranking"]:
+            reply = (result.replies.get(v, {}).get(item.id) or ["(no reply)"])[0]
+            lines.append(f"- *{v}*: {_one_line(mask(reply))}")
         lines.append("")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _one_line(text: str, limit: int = 160) -> str:
@@ -231,35 +384,28 @@ def _html(md: str, plots: dict[str, Path], title: str) -> str:
     for path in plots.values():
         data = base64.b64encode(path.read_bytes()).decode()
         body = body.replace(f'src="{path.name}"', f'src="data:image/png;base64,{data}"')
+    body = re.sub(r"<tr>(\s*<td[^>]*>–</td>\s*<td[^>]*><em>)", r'<tr class="control">\1', body)
     style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.45}"
              "table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px}"
-             "img{max-width:100%}")
+             "tr.control td{color:#777;background:#f4f4f4}img{max-width:100%}")
     return f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{style}</style>" \
            f"</head><body>{body}</body></html>"
 
 
-def rerender(out_dir: Path) -> dict[str, Path]:
+def rerender(out_dir: Path, mask=None) -> dict[str, Path]:
     """`persona-eval report DIR`: rebuild the report from DIR/scores.json and DIR/replies.json."""
     from persona_lab.evaluate.profile import EvalItem
 
     scores = json.loads((out_dir / "scores.json").read_text("utf-8"))
     saved = json.loads((out_dir / "replies.json").read_text("utf-8"))
     items = [EvalItem(**item) for item in saved["items"]]
-    result = ScoreResult(scores, {}, {}, saved["replies"], items)
-    extra = []
-    if "privacy_probes" in scores:
-        from persona_lab.evaluate.probes import privacy_section
-
-        extra = privacy_section(scores["privacy_probes"], scores.get("canary_exposure", {}))
-    if "arena_agreement" in scores:
-        from persona_lab.evaluate.human import agreement_section
-
-        extra += agreement_section(scores["arena_agreement"])
+    result = ScoreResult(scores, saved["replies"], items)
     return write_report(result, out_dir, title=saved.get("title", "persona-eval report"),
-                        samples=saved.get("samples", 6), extra_sections=extra)
+                        samples=saved.get("samples", 6), mask=mask)
 
 
 def save_replies(result: ScoreResult, out_dir: Path, title: str, samples: int = 6) -> None:
-    items = [{"id": i.id, "context": i.context, "reply": i.reply, "facet": i.facet} for i in result.items]
+    items = [{"id": i.id, "context": i.context, "reply": i.reply, "facet": i.facet, "conversation": i.conversation}
+             for i in result.items]
     (out_dir / "replies.json").write_text(json.dumps({"title": title, "samples": samples, "items": items,
                                                       "replies": result.replies}, ensure_ascii=False), "utf-8")

@@ -1,5 +1,10 @@
 """`persona-eval score` (files alone, any system's replies) and `persona-eval run` (a lab's variants
-through its serving backend, with a reply cache: a re-run only generates what is missing)."""
+through its serving backend, with a reply cache: a re-run only generates what is missing).
+
+Each variant answers each held-out context ``eval.samples_per_context`` times (seeds seed, seed+1, …), so
+the intervals cover what the model happened to sample as well as which contexts were asked. The cache
+(``eval/replies/<variant>.jsonl``) holds one line per (id, sample).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,14 @@ from persona_lab.evaluate.profile import EvalInputError, load_candidates, load_p
 from persona_lab.evaluate.report import save_replies, write_report
 from persona_lab.evaluate.score import ScoreResult, score, write_scores
 
+BATCH = 32
+
 
 def score_files(profile_path: Path, refs_path: Path, candidates: dict[str, Path], out_dir: Path, *,
                 weights: dict[str, float] | None = None, n_boot: int = 200, seed: int = 0,
                 title: str = "persona-eval report", kinds: dict[str, str] | None = None,
-                options: dict[str, Any] | None = None) -> ScoreResult:
-    profile = load_profile(profile_path)
+                options: dict[str, Any] | None = None, samples: int = 6) -> ScoreResult:
+    profile = load_profile(profile_path, seed=seed)
     items = load_refs(refs_path)
     ids = [item.id for item in items]
     replies, missing = {}, {}
@@ -29,19 +36,29 @@ def score_files(profile_path: Path, refs_path: Path, candidates: dict[str, Path]
             print(f"warning: {path}: no reply for {len(missing[name])} of {len(ids)} evaluation ids "
                   f"(e.g. {missing[name][0]}); {name} is scored on the rest")
     result = score(profile, items, replies, weights=weights, n_boot=n_boot, seed=seed, kinds=kinds,
-                   options=options)
+                   options=options, progress=print)
     write_scores(result, out_dir)
-    save_replies(result, out_dir, title)
-    write_report(result, out_dir, title=title)
+    save_replies(result, out_dir, title, samples=samples)
+    write_report(result, out_dir, title=title, samples=samples)
     return result
 
 
-def read_replies(path: Path) -> dict[str, str]:
-    """A reply cache (``{"id","reply",...}`` lines) as id -> reply; empty when the file is not there yet."""
+def read_samples(path: Path) -> dict[str, list[str]]:
+    """A reply cache as id -> replies in sample order; empty when the file is not there yet. Lines without
+    a ``sample`` field (older caches) are sample 0."""
     if not path.exists():
         return {}
-    rows = (json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip())
-    return {row["id"]: row["reply"] for row in rows}
+    by_id: dict[str, dict[int, str]] = {}
+    for line in path.read_text("utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            by_id.setdefault(row["id"], {})[int(row.get("sample", 0))] = row["reply"]
+    return {i: [samples[k] for k in sorted(samples)] for i, samples in by_id.items()}
+
+
+def read_replies(path: Path) -> dict[str, str]:
+    """id -> the first sampled reply (what the arena's "Real or clone?" shows)."""
+    return {i: samples[0] for i, samples in read_samples(path).items() if samples}
 
 
 def replies_path(config, variant: str) -> Path:
@@ -49,49 +66,48 @@ def replies_path(config, variant: str) -> Path:
 
 
 def generate_missing(config, backend, variants: list[str], items: list, *, max_tokens: int, temperature: float,
-                     seed: int, progress: bool = True) -> dict[str, dict[str, str]]:
-    """Replies for every (variant, item), generating only those not cached yet."""
+                     seed: int, samples: int = 1, progress: bool = True) -> dict[str, dict[str, list[str]]]:
+    """``samples`` replies for every (variant, item), generating only those not cached yet."""
+    from persona_lab.progress import StageProgress
     from persona_lab.serve.backend import ChatRequest, GenerationParams
 
-    out: dict[str, dict[str, str]] = {}
-    todo: list[tuple[str, Any]] = []
+    out: dict[str, dict[str, list[str]]] = {}
+    todo: list[tuple[str, Any, int]] = []
     for variant in variants:
-        cached = read_replies(replies_path(config, variant))
+        cached = read_samples(replies_path(config, variant))
         out[variant] = cached
-        todo += [(variant, item) for item in items if item.id not in cached]
+        todo += [(variant, item, k) for item in items for k in range(samples)
+                 if len(cached.get(item.id, [])) <= k]
     if not todo:
-        return out
-    batch_size = 32
-    bar = _progress(len(todo)) if progress else None
-    for start in range(0, len(todo), batch_size):
-        chunk = todo[start:start + batch_size]
-        requests = [ChatRequest(v, item.context, GenerationParams(max_tokens, temperature, 0.9, seed))
-                    for v, item in chunk]
+        return _first(out, samples)
+    bar = StageProgress("generate", len(todo), "replies") if progress else None
+    for start in range(0, len(todo), BATCH):
+        chunk = todo[start:start + BATCH]
+        requests = [ChatRequest(v, item.context, GenerationParams(max_tokens, temperature, 0.9, seed + k))
+                    for v, item, k in chunk]
         results = backend.chat_batch(requests)
         lines: dict[str, list[str]] = {}
-        for (variant, item), result in zip(chunk, results):
-            out[variant][item.id] = result.text
+        for (variant, item, k), result in zip(chunk, results):
+            replies = out[variant].setdefault(item.id, [])
+            replies.extend([""] * (k + 1 - len(replies)))
+            replies[k] = result.text
             lines.setdefault(variant, []).append(json.dumps(
-                {"id": item.id, "reply": result.text, "finish_reason": result.finish_reason,
-                 "max_tokens": max_tokens, "temperature": temperature, "seed": seed}, ensure_ascii=False) + "\n")
+                {"id": item.id, "sample": k, "reply": result.text, "finish_reason": result.finish_reason,
+                 "max_tokens": max_tokens, "temperature": temperature, "seed": seed + k}, ensure_ascii=False) + "\n")
         for variant, rows in lines.items():  # appended after each batch: a kill loses at most one batch
             path = replies_path(config, variant)
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("a", encoding="utf-8") as handle:
                 handle.writelines(rows)
         if bar:
-            bar[0].advance(bar[1], len(chunk))
+            bar.advance(len(chunk))
     if bar:
-        bar[0].stop()
-    return out
+        bar.close()
+    return _first(out, samples)
 
 
-def _progress(total: int):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    progress = Progress(TextColumn("generate"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    progress.start()
-    return progress, progress.add_task("", total=total)
+def _first(replies: dict[str, dict[str, list[str]]], samples: int) -> dict[str, dict[str, list[str]]]:
+    return {v: {i: r[:samples] for i, r in by_id.items()} for v, by_id in replies.items()}
 
 
 def run_eval(config, *, variants: list[str] | None = None, n: int | None = None, seed: int | None = None,
@@ -111,34 +127,55 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
     items = load_refs(config.data_dir / "chat_eval.jsonl")
     limit = n or settings.n
     if limit and len(items) > limit:
-        items = sorted(random.Random(seed).sample(items, limit), key=lambda item: item.id)
+        chosen = set(random.Random(seed).sample(range(len(items)), limit))
+        items = [item for i, item in enumerate(items) if i in chosen]  # time order kept: folds by conversation
     backend = make_backend(config)
+    say = print if progress else (lambda message: None)
+    say(f"eval: {len(variants)} variants x {len(items)} contexts x {settings.samples_per_context} samples")
     replies = generate_missing(config, backend, variants, items, max_tokens=settings.max_tokens,
-                               temperature=settings.temperature, seed=seed, progress=progress)
+                               temperature=settings.temperature, seed=seed, samples=settings.samples_per_context,
+                               progress=progress)
     out_dir = config.workspace_dir / "eval"
     inventory = _inventory(config)
-    profile = load_profile(config.data_dir / "chat_train.jsonl")
+    profile = load_profile(config.data_dir / "chat_train.jsonl", seed=seed)
     result = score(profile, items, {v: replies[v] for v in variants}, weights=settings.weights,
                    n_boot=settings.n_bootstrap, seed=seed, kinds=kinds,
-                   options={"inventory": inventory, "embedding_model": settings.embedding_model})
-    from persona_lab.evaluate.probes import canary_exposure, privacy_section, run_probes
+                   options={"inventory": inventory, "embedding_model": settings.embedding_model},
+                   progress=say)
+    from persona_lab.evaluate.probes import canary_exposure, run_probes
 
-    probes = run_probes(config, backend, variants, inventory, max_tokens=settings.max_tokens, seed=seed)
-    exposure = canary_exposure(config, backend, variants, seed)
-    result.scores["privacy_probes"] = probes
-    result.scores["canary_exposure"] = exposure
-    from persona_lab.evaluate.human import agreement, agreement_section, arena_votes
+    say("eval: privacy probes and canary exposure")
+    result.scores["privacy_probes"] = run_probes(config, backend, variants, inventory,
+                                                 max_tokens=settings.max_tokens, seed=seed)
+    result.scores["canary_exposure"] = canary_exposure(config, backend, variants, seed)
+    from persona_lab.evaluate.human import agreement, arena_guesses, arena_votes
 
     result.scores["arena_agreement"] = agreement(result.scores, arena_votes(config))
+    result.scores["judge"] = _judge(config, result, variants, seed, say)
+    if settings.judge is not None and "candidates" in result.scores["judge"]:
+        from persona_lab.evaluate.judge import agreement_with_humans
+
+        result.scores["judge"]["humans"] = agreement_with_humans(result.scores["judge"], arena_guesses(config))
     write_scores(result, out_dir)
     save_replies(result, out_dir, f"persona-eval: {config.name}", samples=settings.report_samples)
     from persona_lab.serve.factory import make_guard
 
-    guard = make_guard(config, enabled=True)
     write_report(result, out_dir, title=f"persona-eval: {config.name}", samples=settings.report_samples,
-                 extra_sections=privacy_section(probes, exposure) + agreement_section(result.scores["arena_agreement"]),
-                 mask=guard.mask)
+                 mask=make_guard(config, enabled=True).mask)
     return result
+
+
+def _judge(config, result: ScoreResult, variants: list[str], seed: int, say) -> dict[str, Any]:
+    settings = config.eval.judge
+    if settings is None:
+        return {"skipped": "no judge configured (eval.judge: an OpenAI-compatible endpoint and model)"}
+    from persona_lab.evaluate.judge import run_judge
+
+    controls = [c for c in settings.controls if c in result.replies]
+    persona = config.persona_name or (config.me[0] if config.me else "the person")
+    say(f"eval: judge {settings.model} at {settings.base_url} on {min(settings.n, len(result.items))} contexts")
+    return run_judge(settings, persona, result.items, result.replies, variants + controls,
+                     config.workspace_dir / "eval" / "judge.jsonl", seed)
 
 
 def _inventory(config):

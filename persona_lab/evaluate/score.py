@@ -1,138 +1,380 @@
-"""Scoring: candidate replies against my real held-out replies, with bootstrap confidence intervals.
+"""Scoring: every candidate (variants and controls alike) against my real held-out replies, with paired
+two-stage bootstrap intervals, an anchored fidelity score, per-audience results and a recommendation that
+says "not separable" instead of picking from noise.
 
-For each variant, every metric turns its replies into per-item rows once; then B bootstrap replicates
-resample the evaluation items (the same resample for every metric of a variant, and the same item indices
-across variants on their common items) and re-summarise. The composite is a weighted mean of the metrics
-clipped to [0, 1] (``authorship`` is a ratio to my own replies and counts as at most 1: "as much me as
-me"); its CI comes from the same replicates. Whether the winner is separated from the runner-up is the
-share of paired replicates in which it stays ahead.
+  composite  gate x weighted mean of the "score" metrics (authorship, style, context); the weights are
+             fitted on training data (weights.py) unless the config sets them
+  fidelity   (composite - composite of other_person) / (composite of real - composite of other_person),
+             computed within each bootstrap replicate on the same contexts: 0 = reads like the person I talk
+             to most, 1 = reads like my real replies to these very contexts
+Intervals are BCa (stats.py) over contexts and, with several samples per context, over samples. Pairs are
+compared on the contexts both have replies for. The recommendation takes the best variant of the pool
+(blends, else every variant) and calls it separable only if, with the level Bonferroni-corrected for the
+comparisons made, its paired difference from every other pool member and from other_person is above 0.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from persona_lab.evaluate.metrics import DEFAULT_WEIGHTS, METRICS, ScoringContext
-from persona_lab.evaluate.profile import EvalItem, Profile
+from persona_lab.evaluate.controls import ANCHOR_HIGH, ANCHOR_LOW, CONTROLS, build_controls
+from persona_lab.evaluate.crossfit import ItemSet, split
+from persona_lab.evaluate.metrics import METRICS
+from persona_lab.evaluate.metrics.context import Encoder
+from persona_lab.evaluate.profile import EvalInputError, EvalItem, Profile
+from persona_lab.evaluate.stats import ALPHA, Replicates, bca_interval, slots
+
+MIN_ITEMS = 10
+MIN_FACET_ITEMS = 5
 
 
 @dataclass
 class ScoreResult:
     scores: dict[str, Any]
-    rows: dict[str, dict[str, np.ndarray]]  # variant -> metric -> rows (for the report's plots)
-    real_rows: dict[str, np.ndarray]
-    replies: dict[str, dict[str, str]]
+    replies: dict[str, dict[str, list[str]]]  # candidate -> item id -> samples
     items: list[EvalItem]
+    notes: dict[str, str] = field(default_factory=dict)
 
 
-def score(profile: Profile, items: list[EvalItem], candidates: dict[str, dict[str, str]], *,
-          weights: dict[str, float] | None = None, options: dict[str, Any] | None = None,
-          n_boot: int = 200, seed: int = 0, kinds: dict[str, str] | None = None) -> ScoreResult:
-    weights = {k: v for k, v in (weights or DEFAULT_WEIGHTS).items() if v > 0}
-    refs = [item.reply for item in items]
-    ctx = ScoringContext(profile, refs, [item.context for item in items], options or {})
+def make_metrics(profile: Profile, options: dict[str, Any]) -> dict[str, Any]:
+    options = {**options}
+    options.setdefault("encoder", Encoder(options.get("embedding_model") or "use"))
     metrics = {}
-    for name in weights:
+    for name in METRICS:
         metric = METRICS.get(name)()
-        metric.prepare(ctx)
+        metric.fit(profile, options)
         metrics[name] = metric
-    real_rows = {name: metric.rows(refs, refs) for name, metric in metrics.items()}
-    rng = np.random.default_rng(seed)
-    n = len(items)
-    replicates = rng.integers(0, n, size=(n_boot, n))  # shared: paired comparisons across variants
-    variants: dict[str, Any] = {}
-    all_rows: dict[str, dict[str, np.ndarray]] = {}
-    boot_composites: dict[str, np.ndarray] = {}
-    for variant, replies_by_id in candidates.items():
-        present = np.array([item.id in replies_by_id for item in items])
-        index = np.flatnonzero(present)
-        if len(index) == 0:
-            variants[variant] = {"n": 0, "missing": len(items), "error": "no reply matches an evaluation id"}
-            continue
-        replies = [replies_by_id[items[i].id] for i in index]
-        rows = {name: metric.rows(replies, [refs[i] for i in index]) for name, metric in metrics.items()}
-        real = {name: r[index] for name, r in real_rows.items()}
-        values = {name: metric.summarise(rows[name], real[name]) for name, metric in metrics.items()}
-        position = {item_index: k for k, item_index in enumerate(index)}  # item -> row of this variant
-        boot = {name: [] for name in metrics}
-        for replicate in replicates:
-            picks = np.array([position[i] for i in replicate if i in position]) if len(index) < n else replicate
-            if len(picks) == 0:
+    return metrics
+
+
+class Scoring:
+    """Rows of every candidate under every metric, and the statistics computed from them."""
+
+    def __init__(self, items: ItemSet, metrics: dict[str, Any], candidates: dict[str, list[list[str]]],
+                 weights: dict[str, float], n_boot: int, seed: int) -> None:
+        self.items, self.metrics = items, metrics
+        self.names = list(metrics)
+        self.score_names = [m for m in self.names if metrics[m].role == "score"]
+        self.gate = next((m for m in self.names if metrics[m].role == "gate"), None)
+        self.weights = weights
+        for metric in metrics.values():
+            metric.bind(items)
+        self.rows: dict[str, dict[str, np.ndarray]] = {}
+        self.present: dict[str, np.ndarray] = {}
+        self.k: dict[str, int] = {}
+        for name, replies in candidates.items():
+            self._add(name, replies)
+        self.replicates = Replicates.draw(items.n, n_boot, seed)
+
+    def _add(self, name: str, replies: list[list[str]]) -> None:
+        k = max((len(r) for r in replies), default=0)
+        if k == 0:
+            return
+        present = np.array([[j < len(r) for j in range(k)] for r in replies])
+        rows: dict[str, np.ndarray] = {}
+        for slot in range(k):
+            index = np.flatnonzero(present[:, slot])
+            texts = [replies[i][slot] for i in index]
+            for metric_name, metric in self.metrics.items():
+                values = metric.rows(texts, index)
+                if metric_name not in rows:
+                    rows[metric_name] = np.full((self.items.n, k, values.shape[1]), np.nan)
+                rows[metric_name][index, slot] = values
+        self.rows[name], self.present[name], self.k[name] = rows, present, k
+
+    # ---------------------------------------------------------------------------------- statistics
+
+    def values(self, name: str, picks: np.ndarray, slot: np.ndarray, which: list[str] | None = None) -> dict[str, float]:
+        out = {}
+        for metric_name in which or self.names:
+            metric = self.metrics[metric_name]
+            if name == ANCHOR_HIGH and metric.self_referential:
+                out[metric_name] = float("nan")
                 continue
-            for name, metric in metrics.items():
-                boot[name].append(metric.summarise(rows[name][picks], real[name][picks]))
-        boot_arrays = {name: np.array(v) for name, v in boot.items()}
-        composite_boot = _composite(boot_arrays, weights)
-        boot_composites[variant] = composite_boot
-        variants[variant] = {
-            "composite": _composite({k: np.array([v]) for k, v in values.items()}, weights)[0],
-            "composite_ci": _ci(composite_boot),
-            "metrics": values,
-            "metrics_ci": {name: _ci(b) for name, b in boot_arrays.items()},
-            "breakdown": {name: metric.breakdown(rows[name], real[name]) for name, metric in metrics.items()},
-            "n": len(index),
-            "missing": int(n - len(index)),  # evaluation items this variant has no reply for
-        }
-        if kinds and variant in kinds:
-            variants[variant]["kind"] = kinds[variant]
-        all_rows[variant] = rows
-    ranking = sorted((v for v in variants if "composite" in variants[v]),
-                     key=lambda v: variants[v]["composite"], reverse=True)
-    scores = {
-        "variants": variants, "ranking": ranking, "weights": weights, "n_items": n, "n_bootstrap": n_boot,
-        "catchphrases": profile.catchphrases[:15],
-        "authorship_auc": getattr(metrics.get("authorship"), "auc", None),
-        "separation": _separation(ranking, boot_composites),
-        "disagreements": _disagreements(variants, ranking, list(metrics)),
-    }
-    return ScoreResult(scores, all_rows, real_rows, candidates, items)
-
-
-def _composite(values: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    total = sum(weights[name] for name in values)
-    return sum(weights[name] * np.clip(v, 0.0, 1.0) for name, v in values.items()) / total
-
-
-def _ci(values: np.ndarray) -> list[float]:
-    if len(values) == 0:
-        return [float("nan"), float("nan")]
-    return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
-
-
-def _separation(ranking: list[str], boot: dict[str, np.ndarray]) -> dict[str, Any] | None:
-    """Share of bootstrap replicates in which the winner beats the runner-up (paired on the same items)."""
-    if len(ranking) < 2:
-        return None
-    first, second = ranking[0], ranking[1]
-    a, b = boot[first], boot[second]
-    k = min(len(a), len(b))
-    share = float(np.mean(a[:k] > b[:k])) if k else float("nan")
-    return {"winner": first, "runner_up": second, "winner_ahead_share": share, "separated": share >= 0.95}
-
-
-def _disagreements(variants: dict[str, Any], ranking: list[str], metrics: list[str]) -> dict[str, Any]:
-    """Kendall tau between each metric's ranking of the variants and the composite's."""
-    from scipy.stats import kendalltau
-
-    out = {}
-    if len(ranking) < 3:
+            out[metric_name] = metric.summarise(self.rows[name][metric_name][picks, slot])
         return out
-    composite = [variants[v]["composite"] for v in ranking]
-    for name in metrics:
-        values = [variants[v]["metrics"][name] for v in ranking]
-        tau = kendalltau(composite, values).statistic
-        best = max(ranking, key=lambda v: variants[v]["metrics"][name])
-        out[name] = {"kendall_tau_vs_composite": None if np.isnan(tau) else float(tau), "best": best}
+
+    def composite(self, values: dict[str, float]) -> float:
+        total = sum(self.weights.values())
+        score = sum(w * values[m] for m, w in self.weights.items()) / total if total else float("nan")
+        return score * values[self.gate] if self.gate else score
+
+    def _selections(self, name: str, mask: np.ndarray):
+        """(picks, slot) per sample index for the point estimate: every present item of that slot."""
+        for slot in range(self.k[name]):
+            picks = np.flatnonzero(self.present[name][:, slot] & mask)
+            yield picks, np.full(len(picks), slot)
+
+    def _draw(self, name: str, r: int, mask: np.ndarray, other: str | None = None):
+        items = self.replicates.items[r]
+        slot = slots(self.replicates.draws[r], self.k[name])
+        keep = self.present[name][items, slot] & mask[items]
+        if other is not None:
+            keep &= self.present[other][items, slots(self.replicates.draws[r], self.k[other])]
+        return items[keep], slot[keep]
+
+    def statistic(self, name: str, mask: np.ndarray, fn, which: list[str] | None = None,
+                  anchors: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Point estimate, bootstrap replicates and jackknife of ``fn(values_by_candidate)``; the values of
+        ``name`` and of each anchor are computed on the same contexts."""
+        anchors = tuple(a for a in anchors if a in self.rows and a != name)
+
+        def evaluate(picks: np.ndarray, slot: np.ndarray) -> float:
+            if len(picks) == 0:
+                return float("nan")
+            values = {name: self.values(name, picks, slot, which)}
+            for anchor in anchors:
+                values[anchor] = self.values(anchor, picks, np.zeros(len(picks), dtype=int), which)
+            return fn(values)
+
+        point = float(np.nanmean([evaluate(p, s) for p, s in self._selections(name, mask)]))
+        boot = np.array([evaluate(*self._draw(name, r, mask)) for r in range(self.replicates.n_boot)])
+        groups = self.replicates.jackknife_groups
+        jack = np.array([np.nanmean([evaluate(p, s) for p, s in self._selections(name, mask & (groups != g))])
+                         for g in np.unique(groups[mask])]) if mask.sum() > 1 else np.array([])
+        return {"point": point, "boot": boot, "jack": jack}
+
+    def paired(self, a: str, b: str, mask: np.ndarray) -> dict[str, Any]:
+        """Composite of a minus composite of b, on the contexts both answered, paired within replicates."""
+        which = self.score_names + ([self.gate] if self.gate else [])
+
+        def difference(picks, slot_a, slot_b) -> float:
+            if len(picks) == 0:
+                return float("nan")
+            return (self.composite(self.values(a, picks, slot_a, which))
+                    - self.composite(self.values(b, picks, slot_b, which)))
+
+        both = mask & self.present[a].any(axis=1) & self.present[b].any(axis=1)
+        point = []
+        for slot_a in range(self.k[a]):
+            for slot_b in range(self.k[b]):
+                picks = np.flatnonzero(both & self.present[a][:, slot_a] & self.present[b][:, slot_b])
+                point.append(difference(picks, np.full(len(picks), slot_a), np.full(len(picks), slot_b)))
+        boot = []
+        for r in range(self.replicates.n_boot):
+            items = self.replicates.items[r]
+            sa, sb = slots(self.replicates.draws[r], self.k[a]), slots(self.replicates.draws[r], self.k[b])
+            keep = both[items] & self.present[a][items, sa] & self.present[b][items, sb]
+            boot.append(difference(items[keep], sa[keep], sb[keep]))
+        groups = self.replicates.jackknife_groups
+        jack = []
+        for g in np.unique(groups[both]):
+            keep = both & (groups != g) & self.present[a][:, 0] & self.present[b][:, 0]
+            picks = np.flatnonzero(keep)
+            jack.append(difference(picks, np.zeros(len(picks), dtype=int), np.zeros(len(picks), dtype=int)))
+        return {"point": float(np.nanmean(point)), "boot": np.array(boot), "jack": np.array(jack)}
+
+
+def interval(stat: dict[str, Any], alpha: float = ALPHA) -> list[float]:
+    return bca_interval(stat["point"], stat["boot"], stat["jack"], alpha)
+
+
+# ------------------------------------------------------------------------------------------ the run
+
+
+def score(profile: Profile, items: list[EvalItem], candidates: dict[str, dict[str, list[str] | str]], *,
+          weights: dict[str, float] | None = None, options: dict[str, Any] | None = None, n_boot: int = 200,
+          seed: int = 0, kinds: dict[str, str] | None = None, progress=None) -> ScoreResult:
+    """Score ``candidates`` (name -> item id -> reply or list of sampled replies) and the controls."""
+    say = progress or (lambda message: None)
+    if len(items) < MIN_ITEMS:
+        raise EvalInputError(f"{len(items)} evaluation items: at least {MIN_ITEMS} are needed for intervals")
+    clash = sorted(set(candidates) & set(CONTROLS))
+    if clash:
+        raise EvalInputError(f"candidate name(s) {', '.join(clash)} are taken by the controls; rename them")
+    options = dict(options or {})
+    say("fitting the metrics on the training replies")
+    metrics = make_metrics(profile, options)
+    basis: dict[str, Any]
+    if weights:
+        weights = {m: float(w) for m, w in weights.items() if w > 0}
+        basis = {"method": "config", "text": "set in the lab config (eval.weights)"}
+    else:
+        from persona_lab.evaluate.weights import fit_weights
+
+        say(f"fitting the composite's weights on {len(profile.dev)} dev items from the training file")
+        weights, basis = fit_weights(profile, metrics, n_boot=min(n_boot, 200), seed=seed)
+    itemset = split(items)
+    controls, notes = build_controls(itemset, profile, seed)
+    all_candidates = {name: [[] if reply is None else [reply] for reply in replies]
+                      for name, replies in controls.items()}
+    for name, by_id in candidates.items():
+        all_candidates[name] = [_samples(by_id.get(item.id)) for item in items]
+    say(f"scoring {len(candidates)} candidates and {len(controls)} controls on {len(items)} contexts")
+    scoring = Scoring(itemset, metrics, all_candidates, weights, n_boot, seed)
+    scores = _assemble(scoring, profile, list(candidates), controls, notes, kinds or {}, basis, say)
+    replies = {name: {item.id: samples for item, samples in zip(items, all_candidates[name]) if samples}
+               for name in all_candidates}
+    return ScoreResult(scores, replies, items, notes)
+
+
+def _samples(value: list[str] | str | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _assemble(scoring: Scoring, profile: Profile, variants: list[str], controls: dict[str, list[str]],
+              notes: dict[str, str], kinds: dict[str, str], basis: dict[str, Any], say) -> dict[str, Any]:
+    items = scoring.items
+    everything = np.ones(items.n, dtype=bool)
+    low = ANCHOR_LOW if ANCHOR_LOW in scoring.rows else "generic"
+    anchors_ok = ANCHOR_HIGH in scoring.rows and low in scoring.rows
+    entries: dict[str, Any] = {}
+    for name in list(controls) + variants:
+        if name not in scoring.rows:
+            entries[name] = {"n": 0, "missing": items.n, "error": "no reply matches an evaluation id",
+                             "kind": kinds.get(name, "variant")}
+            continue
+        entries[name] = _entry(scoring, name, everything, low if anchors_ok else None)
+        entries[name]["kind"] = "control" if name in controls else kinds.get(name, "variant")
+        if name in notes:
+            entries[name]["note"] = notes[name]
+    ranking = sorted((v for v in variants if "fidelity" in entries[v]),
+                     key=lambda v: (-_finite(entries[v]["fidelity"]), v))
+    say("per-audience results and the recommendation")
+    facets = _facets(scoring, variants, low) if anchors_ok else {}
+    authorship = scoring.metrics["authorship"]
+    heldout_others = [line for item in items.items for m in item.context if m.get("role") == "user"
+                      for line in m.get("content", "").split("\n")]
+    return {
+        "n_items": items.n, "n_bootstrap": scoring.replicates.n_boot, "alpha": ALPHA,
+        "weights": scoring.weights, "weights_basis": basis, "anchors": {"low": low, "high": ANCHOR_HIGH},
+        "metrics": {m: {"role": scoring.metrics[m].role, "family": scoring.metrics[m].family,
+                        "description": scoring.metrics[m].description} for m in scoring.names},
+        "variants": entries, "ranking": ranking, "controls": list(controls),
+        "recommendation": recommend(scoring, ranking, entries, low) if anchors_ok else
+        {"winner": None, "separable": False, "reason": "the anchors (real, other_person) could not be built"},
+        "facets": facets,
+        "folds": {"sizes": [int((items.fold == f).sum()) for f in (0, 1)],
+                  "conversations": len(np.unique(items.conversation)),
+                  "reference_sets": items.group_names},
+        "catchphrases": profile.catchphrases[:15], "names_masked": len(profile.names),
+        "style_features": {"kept": scoring.metrics["style"].feature_names,
+                           "dropped": scoring.metrics["style"].dropped},
+        "authorship_auc": authorship.heldout_auc(items.replies, list(dict.fromkeys(
+            line.split(": ", 1)[-1] for line in heldout_others if line.strip()))),
+        "language": profile.language,
+    }
+
+
+def _finite(value: float) -> float:
+    return value if value is not None and np.isfinite(value) else -np.inf
+
+
+def _entry(scoring: Scoring, name: str, mask: np.ndarray, low: str | None) -> dict[str, Any]:
+    present = scoring.present[name]
+    entry: dict[str, Any] = {"n": int(present.any(axis=1).sum()), "missing": int((~present.any(axis=1)).sum()),
+                             "samples_per_context": scoring.k[name], "metrics": {}, "metrics_ci": {}}
+    for metric in scoring.names:
+        if name == ANCHOR_HIGH and scoring.metrics[metric].self_referential:
+            entry["metrics"][metric] = None
+            entry["metrics_ci"][metric] = None
+            continue
+        stat = scoring.statistic(name, mask, lambda v, m=metric: v[name][m], [metric])
+        entry["metrics"][metric] = stat["point"]
+        entry["metrics_ci"][metric] = interval(stat)
+    which = scoring.score_names + ([scoring.gate] if scoring.gate else [])
+    stat = scoring.statistic(name, mask, lambda v: scoring.composite(v[name]), which)
+    entry["composite"], entry["composite_ci"] = stat["point"], interval(stat)
+    if low is not None:
+        stat = scoring.statistic(name, mask, lambda v: _fidelity(scoring, v, name, low), which, (ANCHOR_HIGH, low))
+        entry["fidelity"], entry["fidelity_ci"] = stat["point"], interval(stat)
+    entry["breakdown"] = {}
+    for metric in scoring.names:
+        picks = np.flatnonzero(present[:, 0] & mask)
+        if name == ANCHOR_HIGH and scoring.metrics[metric].self_referential:
+            continue
+        entry["breakdown"][metric] = scoring.metrics[metric].breakdown(scoring.rows[name][metric][picks, 0])
+    return entry
+
+
+def _fidelity(scoring: Scoring, values: dict[str, dict[str, float]], name: str, low: str) -> float:
+    mine = scoring.composite(values[name])
+    high = scoring.composite(values[ANCHOR_HIGH]) if name != ANCHOR_HIGH else mine
+    floor = scoring.composite(values[low]) if name != low else mine
+    spread = high - floor
+    return (mine - floor) / spread if spread > 1e-9 else float("nan")
+
+
+def _facets(scoring: Scoring, variants: list[str], low: str) -> dict[str, Any]:
+    which = scoring.score_names + ([scoring.gate] if scoring.gate else [])
+    facets = np.array(scoring.items.facets)
+    out: dict[str, Any] = {}
+    names = [c for c in (ANCHOR_HIGH, "me_elsewhere", low) if c in scoring.rows] + \
+            [v for v in variants if v in scoring.rows]
+    for facet in sorted(set(facets)):
+        mask = facets == facet
+        row: dict[str, Any] = {"n": int(mask.sum())}
+        if mask.sum() < MIN_FACET_ITEMS:
+            row["skipped"] = f"fewer than {MIN_FACET_ITEMS} contexts"
+            out[facet] = row
+            continue
+        row["fidelity"] = {}
+        for name in names:
+            stat = scoring.statistic(name, mask, lambda v, n=name: _fidelity(scoring, v, n, low), which,
+                                     (ANCHOR_HIGH, low))
+            row["fidelity"][name] = {"value": stat["point"], "ci": interval(stat),
+                                     "n": int((scoring.present[name].any(axis=1) & mask).sum())}
+        out[facet] = row
     return out
+
+
+def recommend(scoring: Scoring, ranking: list[str], entries: dict[str, Any], low: str) -> dict[str, Any]:
+    """The best variant of the pool, and whether it is separable from each other pool member and from the
+    low anchor at a Bonferroni-corrected level."""
+    blends = [v for v in ranking if entries[v].get("kind") == "blend"]
+    pool = blends or ranking
+    if not pool:
+        return {"winner": None, "separable": False, "reason": "no variant could be scored"}
+    winner = pool[0]
+    rivals = pool[1:] + [low]
+    alpha = ALPHA / max(len(rivals), 1)
+    everything = np.ones(scoring.items.n, dtype=bool)
+    comparisons = {}
+    for rival in rivals:
+        stat = scoring.paired(winner, rival, everything)
+        low_bound, high_bound = interval(stat, alpha)
+        comparisons[rival] = {"difference": stat["point"], "ci": [low_bound, high_bound],
+                              "share_ahead": float(np.nanmean(stat["boot"] > 0)), "separated": bool(low_bound > 0)}
+    tied = [r for r in pool[1:] if not comparisons[r]["separated"]]
+    above_low = comparisons[low]["separated"]
+    separable = above_low and not tied
+    level = f"{1 - alpha:.1%} paired intervals (95% Bonferroni-corrected for {len(rivals)} comparisons)"
+    if separable:
+        reason = (f"{winner} has the highest fidelity of the {'blends' if blends else 'variants'}, and its paired "
+                  f"difference from each of them and from {low} is above 0 ({level})")
+    elif not above_low:
+        reason = (f"no variant separable: the best, {winner}, is not separated from {low} — it reads no more like "
+                  f"me than the person I talk to most ({level})")
+    else:
+        reason = (f"no variant separable: {winner} leads, but is not separated from {', '.join(tied)} ({level})")
+    return {"winner": winner if separable else None, "leader": winner, "separable": separable, "pool": pool,
+            "tied_with_leader": tied, "comparisons": comparisons, "alpha_per_comparison": alpha, "reason": reason}
 
 
 def write_scores(result: ScoreResult, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "scores.json"
-    path.write_text(json.dumps(result.scores, ensure_ascii=False, indent=1), "utf-8")
+    path.write_text(json.dumps(_jsonable(result.scores), ensure_ascii=False, indent=1), "utf-8")
     return path
+
+
+def _jsonable(value: Any) -> Any:
+    """NaN is not JSON: write it as null. Numpy numbers as Python numbers."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value

@@ -10,38 +10,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from persona_lab.config import LabConfig
-
-
-def log_odds(mine: Counter, others: Counter, min_count: int = 3) -> list[tuple[str, float, int]]:
-    """(term, z-score, my count) for terms over-used by me, best first."""
-    prior = mine + others
-    a0 = sum(prior.values())
-    n_me, n_other = sum(mine.values()), sum(others.values())
-    scored = []
-    for term, my_count in mine.items():
-        if my_count < min_count:
-            continue
-        alpha = prior[term]
-        other_count = others.get(term, 0)
-        delta = math.log((my_count + alpha) / (n_me + a0 - my_count - alpha)) - math.log(
-            (other_count + alpha) / (n_other + a0 - other_count - alpha))
-        variance = 1.0 / (my_count + alpha) + 1.0 / (other_count + alpha)
-        scored.append((term, delta / math.sqrt(variance), my_count))
-    scored.sort(key=lambda item: -item[1])
-    return scored
-
-
-def terms(text: str) -> list[str]:
-    from persona_lab.text import words
-
-    tokens = [w for w in words(text) if not w.startswith("[")]
-    return tokens + [f"{a} {b}" if a.isascii() else a + b for a, b in itertools.pairwise(tokens)]
+from persona_lab.text import log_odds, terms
 
 
 def distinctive_terms(messages_path: Path, limit: int, top: int = 25) -> list[tuple[str, float, int]]:

@@ -22,10 +22,12 @@ from persona_lab.serve.backend import (
 
 class OpenAIBackend:
     def __init__(self, base_url: str, variants: list[str], *, models: dict[str, str] | None = None,
-                 api_key: str | None = None, timeout_s: float = 120, concurrency: int = 16) -> None:
+                 api_key: str | None = None, timeout_s: float = 120, concurrency: int = 16,
+                 max_retries: int = 1) -> None:
         from openai import OpenAI
 
-        self.client = OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout_s, max_retries=1)
+        self.client = OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout_s,
+                             max_retries=max_retries)
         self.names = list(variants)
         self.models = models or {}
         self.concurrency = concurrency

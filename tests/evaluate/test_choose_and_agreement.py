@@ -1,5 +1,6 @@
-"""`persona-eval choose` rests on the composite until the arena has enough votes, then human votes count;
-the report's agreement section compares each metric with the votes."""
+"""`persona-eval choose` names no winner while persona-eval cannot separate the blends, lets human votes count
+once the arena has enough of them, and takes a hand-picked variant; the report's agreement section compares
+each metric with the votes."""
 
 from __future__ import annotations
 
@@ -7,17 +8,26 @@ import json
 from pathlib import Path
 
 from persona_lab.arena.store import ArenaStore
+from persona_lab.cli import eval_main
 from persona_lab.config import parse_config
 from persona_lab.evaluate.choose import choose
 from persona_lab.evaluate.human import agreement
 
+
+def entry(fidelity: float, style: float, kind: str) -> dict:
+    return {"fidelity": fidelity, "fidelity_ci": [fidelity - 0.1, fidelity + 0.1], "composite": fidelity,
+            "metrics": {"style": style}, "n": 40, "kind": kind}
+
+
 SCORES = {
     "ranking": ["chat72", "chat91", "chat55", "base"],
-    "weights": {"style": 1.0},
-    "variants": {name: {"composite": c, "composite_ci": [c - 0.05, c + 0.05], "metrics": {"style": s}, "n": 40,
-                        "kind": "base" if name == "base" else "blend"}
-                 for name, c, s in [("chat72", 0.80, 0.9), ("chat91", 0.78, 0.8), ("chat55", 0.70, 0.7),
-                                    ("base", 0.50, 0.2)]},
+    "controls": ["real", "other_person"],
+    "variants": {"chat72": entry(0.80, 0.9, "blend"), "chat91": entry(0.78, 0.8, "blend"),
+                 "chat55": entry(0.70, 0.7, "blend"), "base": entry(0.10, 0.2, "base"),
+                 "real": entry(1.0, 1.0, "control"), "other_person": entry(0.0, 0.5, "control")},
+    "recommendation": {"winner": None, "leader": "chat72", "separable": False,
+                       "pool": ["chat72", "chat91", "chat55"], "reason": "no variant separable: chat72 leads, "
+                       "but is not separated from chat91"},
 }
 
 
@@ -42,11 +52,28 @@ def test_choose_uses_votes_only_once_there_are_enough(tmp_path: Path):
     for _ in range(10):  # humans clearly prefer chat91
         vote(store, "chat91", "chat72", "model_a")
     choice = choose(config)
-    assert choice["winner"] == "chat72" and "10 arena votes; 20 needed" in choice["basis"]
+    assert choice["winner"] is None and choice["leader"] == "chat72"  # not separable: no pick from noise
+    assert "10 arena votes; 20 needed" in choice["basis"] and "not separated" in choice["reason"]
     for _ in range(10):
         vote(store, "chat72", "chat91", "model_b")
     choice = choose(config)
     assert choice["winner"] == "chat91" and "20 votes" in choice["basis"] and choice["margin"] > 0
+
+
+def test_choose_by_hand_and_refuses_controls(tmp_path: Path, capsys):
+    config = lab(tmp_path, min_votes=20)
+    assert choose(config, "chat55")["winner"] == "chat55"
+    try:
+        choose(config, "real")
+    except FileNotFoundError as exc:
+        assert "not a scored variant" in str(exc)
+    else:
+        raise AssertionError("a control was accepted as the final blend")
+    path = tmp_path / "c.yaml"
+    path.write_text(f"name: c\nworkspace: {config.workspace_dir}\narena: {{min_votes: 20}}\n", "utf-8")
+    assert eval_main(["choose", "--config", str(path)]) == 0
+    assert "no final blend: no variant separable" in capsys.readouterr().out
+    assert eval_main(["choose", "--config", str(path), "--export", str(tmp_path / "x")]) == 1
 
 
 def test_agreement_with_votes(tmp_path: Path):
@@ -57,7 +84,7 @@ def test_agreement_with_votes(tmp_path: Path):
             [{"model_a": "chat55", "model_b": "base", "winner": "tie"}]
     result = agreement(SCORES, votes)
     assert result["votes"] == 17
-    assert result["metrics"]["composite"]["kendall_tau"] == 1.0
+    assert result["metrics"]["fidelity"]["kendall_tau"] == 1.0
     assert result["metrics"]["style"]["battle_agreement"] == 1.0 and result["metrics"]["style"]["battles"] == 16
     flipped = [dict(v, winner="model_b") if v["winner"] == "model_a" else v for v in votes]
-    assert agreement(SCORES, flipped)["metrics"]["composite"]["battle_agreement"] == 0.0
+    assert agreement(SCORES, flipped)["metrics"]["fidelity"]["battle_agreement"] == 0.0

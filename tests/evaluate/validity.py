@@ -1,8 +1,8 @@
-"""Candidate sets built from real data, for the validity tests and the scoring benchmark.
+"""Candidate sets built from real third-party data (../shared/data), for the validity tests.
 
-me        my real held-out replies, shuffled onto other contexts (my voice, wrong content)
-other     another person's real lines from the same show (a different voice)
-generic   generic chatbot text (no one's voice)
+The personas here (Joey Tribbiani; 佟湘玉 against 白展堂) were kept out of the metrics' development, which
+used Ross Geller and 韦小宝 (eval/bench_authorship.py): these tests measure the metrics on data they were
+not tuned on.
 """
 
 from __future__ import annotations
@@ -11,54 +11,99 @@ import json
 import random
 from pathlib import Path
 
-GENERIC_EN = [
-    "That's a great question! I'd be happy to help you with that.",
-    "As an AI language model, I don't have personal experiences, but I can share some information.",
-    "Thank you for sharing. It's important to take care of yourself and communicate openly.",
-    "Here are a few suggestions that might help: 1. Stay positive. 2. Set clear goals. 3. Ask for support.",
-    "I understand how you feel. Everyone goes through difficult times, and it's okay to ask for help.",
-    "Certainly! Let me know if you have any other questions or if there is anything else I can do.",
-    "That sounds interesting. Could you provide more details so I can better assist you?",
-    "In summary, there are many factors to consider, and the best choice depends on your situation.",
-    "I'm sorry to hear that. Have you considered talking to a professional about it?",
-    "Great idea! Planning ahead is always a good way to make sure everything goes smoothly.",
-]
-GENERIC_ZH = [
-    "这是一个很好的问题！我很乐意为您提供帮助。",
-    "作为一个人工智能语言模型，我没有个人经历，但我可以为您提供一些信息。",
-    "感谢您的分享。照顾好自己并保持沟通是非常重要的。",
-    "以下是一些建议：1. 保持积极的心态。2. 设定明确的目标。3. 寻求他人的支持。",
-    "我理解您的感受。每个人都会经历困难的时候，寻求帮助是完全可以的。",
-    "当然可以！如果您还有其他问题，请随时告诉我。",
-    "听起来很有意思。您能提供更多细节以便我更好地帮助您吗？",
-    "总之，需要考虑的因素有很多，最佳选择取决于您的具体情况。",
-]
+import numpy as np
+import yaml
+
+from persona_lab.cli import main
+from persona_lab.evaluate.crossfit import conversations
+from persona_lab.evaluate.profile import EvalItem, load_refs
 
 
-def lines_of(path: Path, speaker: str | None = None, limit: int = 5000) -> list[str]:
+def lines_of(path: Path, speaker: str | None = None, since: str | None = None) -> list[str]:
+    """Distinct lines of ``speaker`` (everyone when None), optionally only from ``since`` on."""
     out = []
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             row = json.loads(line)
+            if since and str(row.get("time", "")) < since:
+                continue
             if (speaker is None or row.get("speaker") == speaker) and row.get("text", "").strip():
                 out.append(row["text"].strip())
-    return out[-limit:]
+    return list(dict.fromkeys(out))
 
 
-def write_candidates(refs: list[dict], out: Path, other_lines: list[str], generic: list[str], seed: int = 0,
-                     generic_fill: list[str] | None = None) -> dict[str, Path]:
-    rng = random.Random(seed)
-    ids = [r["id"] for r in refs]
-    mine = [r["reply"] for r in refs]
-    shuffled = mine[1:] + mine[:1]  # a derangement: every reply lands on another context
-    sets = {"me": shuffled, "other": rng.sample(other_lines, len(ids)) if len(other_lines) >= len(ids)
-            else [rng.choice(other_lines) for _ in ids],
-            "generic": [rng.choice(generic_fill or generic) for _ in ids]}
-    paths = {}
+def ingest(tmp: Path, export: Path, me: str, ingest_settings: dict) -> Path:
+    config = {"name": "validity", "me": [me], "workspace": str(tmp / "lab"),
+              "sources": [{"path": str(export), "format": "dialogue-jsonl"}],
+              "ingest": {"context_turns": 6, **ingest_settings}, "privacy": {"mask_contact_names": False}}
+    path = tmp / "lab.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    assert main(["ingest", "--config", str(path), "--quiet"]) == 0
+    return tmp / "lab" / "data"
+
+
+def disjoint_halves(items: list[EvalItem], limit: int) -> tuple[list[EvalItem], list[EvalItem]]:
+    """Alternate conversations: the scored items, and a pool of my replies from *other* conversations."""
+    blocks = conversations(items)
+    scored = [item for item, block in zip(items, blocks) if block % 2 == 0][:limit]
+    pool = [item for item, block in zip(items, blocks) if block % 2 == 1]
+    return scored, pool
+
+
+def write_sets(out: Path, scored: list[EvalItem], sets: dict[str, list[str]]) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
+    paths = {}
     for name, replies in sets.items():
         paths[name] = out / f"{name}.jsonl"
-        with paths[name].open("w", encoding="utf-8") as handle:
-            for i, reply in zip(ids, replies):
-                handle.write(json.dumps({"id": i, "reply": reply}, ensure_ascii=False) + "\n")
+        paths[name].write_text("".join(json.dumps({"id": item.id, "reply": reply}, ensure_ascii=False) + "\n"
+                                       for item, reply in zip(scored, replies)), "utf-8")
     return paths
+
+
+def candidate_sets(data: Path, other: list[str], generic: list[str], limit: int, seed: int = 0):
+    """(scored items, {me, other, generic, catchphrase} reply lists). ``me``: my real replies from
+    conversations disjoint from the scored ones; ``catchphrase``: my top catchphrase, to every context."""
+    from persona_lab.evaluate.profile import load_profile
+
+    rng = random.Random(seed)
+    scored, pool = disjoint_halves(load_refs(data / "chat_eval.jsonl"), limit)
+    scored = scored[:len(pool)]  # one reply of mine per scored context, none used twice
+    assert len(scored) >= 60, (len(scored), len(pool))
+    me = [item.reply for item in pool]
+    rng.shuffle(me)
+    profile = load_profile(data / "chat_train.jsonl")
+    sets = {"me": me[:len(scored)],
+            "other": rng.sample(other, len(scored)) if len(other) >= len(scored) else
+            [rng.choice(other) for _ in scored],
+            "generic_text": rng.sample(generic, len(scored)),
+            "catchphrase": [profile.catchphrases[0]] * len(scored)}
+    return scored, sets
+
+
+def orderings(scores: dict) -> dict[str, float]:
+    return {name: entry["composite"] for name, entry in scores["variants"].items() if "composite" in entry}
+
+
+def fidelity(scores: dict) -> dict[str, float]:
+    return {name: entry["fidelity"] for name, entry in scores["variants"].items() if "fidelity" in entry}
+
+
+def margin_ratio(values: dict[str, float]) -> float:
+    """(me - other) / (me - generic): how much of the distance to nobody's voice lies between me and another
+    person."""
+    return (values["me"] - values["other"]) / max(values["me"] - values["generic_text"], 1e-9)
+
+
+def summary(scores: dict) -> str:
+    rows = []
+    for name, entry in scores["variants"].items():
+        if "composite" in entry:
+            m = entry["metrics"]
+            rows.append(f"{name:14s} fidelity {entry['fidelity']:+.3f} composite {entry['composite']:.3f} "
+                        f"authorship {m['authorship']:.3f} typicality {m['typicality']:.3f} style {m['style']:.3f} "
+                        f"context {m['context']:+.3f} gate {m['failures']:.3f}")
+    return "\n".join(rows) + f"\nweights {scores['weights']} ({scores['weights_basis']['text']})"
+
+
+__all__ = ["candidate_sets", "fidelity", "ingest", "lines_of", "margin_ratio", "np", "orderings", "summary",
+           "write_sets"]

@@ -1,53 +1,58 @@
 """Metrics: each a small class registered by name, one concern each.
 
-A metric turns replies into per-reply *rows* (``rows(replies, refs)``: an array with one row per
-evaluation item) and a set of rows into one number (``summarise(candidate_rows, real_rows)``, higher =
-more like me, 1.0 at best for most). Splitting the two is what makes the bootstrap honest and cheap: the
-scorer resamples evaluation items and re-summarises, for set-level metrics (style distributions) as much as
-for per-reply ones (ROUGE-L). ``breakdown`` explains a value (per style feature, per failure mode).
+A metric's life in one scoring run:
+  fit(profile, options)   learn what it needs from my *training* replies only (a classifier, base rates,
+                          which style features vary in my data)
+  bind(items)             learn the evaluation items: contexts, and for each item the reference set of my
+                          real replies it is compared with (the other fold, see crossfit.py)
+  rows(replies, index)    one row per reply; ``index`` says which item each reply answers. Rows are final
+                          per-reply facts (a percentile among my replies, a rank among contexts, a flag), so
+                          a bootstrap only re-summarises them
+  summarise(rows)         one number for a set of rows, higher = more like me
+  breakdown(rows)         why (per style feature, per failure mode, which direction)
+
+``role``: "score" metrics enter the composite with fitted weights; the "gate" multiplies it (the share of
+replies that are not failures beyond my own rate); "report" metrics are shown with CIs but kept out of the
+composite, because the ``real`` control cannot be scored on them without comparing a reply with itself
+(content overlap with my real reply) or because no control varies on them (privacy).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
-from persona_lab.config import DEFAULT_METRIC_WEIGHTS
+from persona_lab.config import COMPOSITE_METRICS
 from persona_lab.registry import Registry
-
-
-@dataclass
-class ScoringContext:
-    """What metrics may fit on before scoring: my profile and the real held-out replies."""
-
-    profile: Any  # persona_lab.evaluate.profile.Profile
-    refs: list[str]  # my real replies, one per evaluation item
-    contexts: list[list[dict]]  # each item's context (the other speakers' held-out lines come from here)
-    options: dict[str, Any]
 
 
 class Metric(Protocol):
     name: str
     family: str
+    role: str  # "score" | "gate" | "report"
     description: str
+    self_referential: bool  # compares a reply with my real reply to that item: undefined for `real`
 
-    def prepare(self, ctx: ScoringContext) -> None: ...
+    def fit(self, profile: Any, options: dict[str, Any]) -> None: ...
 
-    def rows(self, replies: list[str], refs: list[str]) -> np.ndarray: ...
+    def bind(self, items: Any) -> None: ...
 
-    def summarise(self, rows: np.ndarray, real_rows: np.ndarray) -> float: ...
+    def rows(self, replies: list[str], index: np.ndarray) -> np.ndarray: ...
 
-    def breakdown(self, rows: np.ndarray, real_rows: np.ndarray) -> dict[str, float]: ...
+    def summarise(self, rows: np.ndarray) -> float: ...
+
+    def breakdown(self, rows: np.ndarray) -> dict[str, float]: ...
 
 
 METRICS: Registry[type] = Registry("metric")
-METRICS.register("rouge_l", "persona_lab.evaluate.metrics.content:RougeL")
-METRICS.register("embedding_sim", "persona_lab.evaluate.metrics.content:EmbeddingSimilarity")
-METRICS.register("authorship", "persona_lab.evaluate.metrics.authorship:Authorship")
-METRICS.register("style", "persona_lab.evaluate.metrics.style:StyleSimilarity")
+METRICS.register("authorship", "persona_lab.evaluate.metrics.voice:Authorship")
+METRICS.register("typicality", "persona_lab.evaluate.metrics.voice:Typicality")
+METRICS.register("style", "persona_lab.evaluate.metrics.voice:Style")
+METRICS.register("context", "persona_lab.evaluate.metrics.context:ContextFit")
 METRICS.register("failures", "persona_lab.evaluate.metrics.failures:FailureModes")
+METRICS.register("rouge_l", "persona_lab.evaluate.metrics.context:RougeGain")
+METRICS.register("embedding_sim", "persona_lab.evaluate.metrics.context:EmbeddingGain")
 METRICS.register("privacy", "persona_lab.evaluate.metrics.failures:PrivateLookalikes")
 
-DEFAULT_WEIGHTS = DEFAULT_METRIC_WEIGHTS  # defined with the config, the one place defaults live
+SCORE_METRICS = COMPOSITE_METRICS  # the composite's terms (weights fitted or configured); a test checks roles
