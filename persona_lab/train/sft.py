@@ -6,7 +6,8 @@ Features and trade-offs:
   * one adapter per source, hyper-parameters per source in the config (``train.chat``, ``train.blog``)
   * checkpoints every ``save_steps`` optimiser steps, all kept, each with its step recorded in the run's
     manifest so a blend can take "chat at step 600"; ``resume=True`` continues from the newest checkpoint
-    after a kill, losing at most the steps since it
+    after a kill, losing at most the steps since it: weights, optimizer, scheduler, RNG and data order carry
+    on, so the resumed steps equal an uninterrupted run's, and the log keeps each step once
   * precision: fp32 on CPU (bf16 gives wrong results on this class of CPU, see FINDINGS.md); bf16 on a
     CUDA GPU when ``precision: auto``; ``qlora: true`` loads the base in 4-bit with bitsandbytes (CUDA only;
     on CPU it fails early with that reason)
@@ -114,8 +115,10 @@ def train_source(config: LabConfig, source: str, *, resume: bool = False, quick:
     trainer = _make_trainer(base, rows, settings, run_dir, inputs["seed"], log_path, progress)
     if resume:
         _drop_unfinished_checkpoints(run_dir)
-    checkpoint = resume and bool(checkpoints(run_dir))
-    output = trainer.train(resume_from_checkpoint=True if checkpoint else None)
+    resumed_from = max(checkpoints(run_dir)) if resume and checkpoints(run_dir) else None
+    if resumed_from is not None:
+        _truncate_log(log_path, resumed_from)
+    output = trainer.train(resume_from_checkpoint=True if resumed_from is not None else None)
     final = run_dir / "final"
     trainer.save_model(str(final))
     trainer.processing_class.save_pretrained(str(final))
@@ -125,7 +128,8 @@ def train_source(config: LabConfig, source: str, *, resume: bool = False, quick:
         "inputs_hash": inputs_hash, "samples": len(rows), "steps": trainer.state.global_step,
         "checkpoints": checkpoints(run_dir), "final": str(final), "rank": settings.rank, "alpha": settings.alpha,
         "train_loss": output.training_loss, "seconds": round(time.time() - started, 1),
-        "tokens": trainer.state.num_input_tokens_seen, "quick": quick, "resumed": bool(checkpoint),
+        "tokens": trainer.state.num_input_tokens_seen, "quick": quick, "resumed": resumed_from is not None,
+        "resumed_from": resumed_from,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     manifest_path.write_text(json.dumps(manifest, indent=1), "utf-8")
@@ -154,6 +158,17 @@ def _drop_unfinished_checkpoints(run_dir: Path) -> None:
     for folder in run_dir.glob("checkpoint-*"):
         if not _complete(folder):
             shutil.rmtree(folder)
+
+
+def _truncate_log(log_path: Path, step: int) -> None:
+    """Keep the log of the steps up to the checkpoint a run resumes from: the steps after it were lost with
+    the kill and are trained, and logged, again (each step once in the log). A finished run's summary line
+    goes too; the resumed run writes its own."""
+    if not log_path.exists():
+        return
+    rows = [json.loads(line) for line in log_path.read_text("utf-8").splitlines() if line.strip()]
+    kept = [row for row in rows if row.get("step", 0) <= step and "train_loss" not in row]
+    log_path.write_text("".join(json.dumps(row) + "\n" for row in kept), "utf-8")
 
 
 def _clear_run(run_dir: Path) -> None:
@@ -214,8 +229,8 @@ def _make_trainer(base, rows: list[dict], settings: TrainSettings, run_dir: Path
     peft_config = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                              target_modules=settings.target_modules, task_type="CAUSAL_LM")
     rows = [fit_to_length(row, tokenizer, settings.max_length) for row in rows]
-    trainer = SFTTrainer(model=base.path, args=args, train_dataset=Dataset.from_list(rows),
-                         processing_class=tokenizer, peft_config=peft_config)
+    trainer = _resumable(SFTTrainer)(model=base.path, args=args, train_dataset=Dataset.from_list(rows),
+                                     processing_class=tokenizer, peft_config=peft_config)
     from transformers import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # logs go to the JSONL file and the progress bar instead
@@ -223,6 +238,41 @@ def _make_trainer(base, rows: list[dict], settings: TrainSettings, run_dir: Path
     if progress:
         trainer.add_callback(RichProgressCallback())
     return trainer
+
+
+def _resumable(trainer_class):
+    """``trainer_class`` with a length-grouped shuffle that depends on the seed and the epoch only.
+
+    transformers' LengthGroupedSampler (``batching: grouped``) draws each epoch's shuffle from the global torch
+    RNG at the moment the epoch starts. A run resumed in a later epoch starts that epoch right after seeding,
+    so it replayed epoch 0's order instead of the epoch it was in (measured: a run resumed from step 8 of 6
+    steps per epoch trained steps 9-12 on the batches of steps 3-6), and every later epoch differed too. Here
+    epoch e shuffles with its own generator seeded ``data_seed + e``, the way accelerate seeds random batches.
+    """
+    import torch
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    class EpochSeededLengthGroupedSampler(LengthGroupedSampler):
+        def __init__(self, batch_size: int, lengths: list[int], seed: int) -> None:
+            super().__init__(batch_size, lengths=lengths)
+            self.seed, self.epoch = seed, 0
+
+        def set_epoch(self, epoch: int) -> None:  # the Trainer calls it before each epoch, resumed or not
+            self.epoch = epoch
+
+        def __iter__(self):
+            self.generator = torch.Generator().manual_seed(self.seed + self.epoch)
+            return super().__iter__()
+
+    class ResumableTrainer(trainer_class):
+        def _get_train_sampler(self, train_dataset=None):
+            sampler = super()._get_train_sampler(train_dataset)
+            if type(sampler) is LengthGroupedSampler:
+                seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+                return EpochSeededLengthGroupedSampler(sampler.batch_size, sampler.lengths, seed)
+            return sampler
+
+    return ResumableTrainer
 
 
 def fit_to_length(row: dict[str, Any], tokenizer, max_length: int) -> dict[str, Any]:

@@ -2,18 +2,21 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from persona_lab.train.sft import TrainError, train_source
+from tests.conftest import ROOT
 
 
 def test_training_writes_checkpoints_log_plot_and_manifest_then_reuses(tiny_lab):
+    from transformers import AutoTokenizer
+
     result = train_source(tiny_lab, "chat", progress=False)
     run = result.run_dir
     assert sorted(result.manifest["checkpoints"]) == [2, 4, 6] and result.manifest["steps"] == 6
@@ -21,7 +24,13 @@ def test_training_writes_checkpoints_log_plot_and_manifest_then_reuses(tiny_lab)
     assert [row["step"] for row in losses if "loss" in row] == [1, 2, 3, 4, 5, 6]
     assert (run / "loss.png").stat().st_size > 2000
     assert (run / "final" / "adapter_config.json").exists()
-    assert result.manifest["tokens"] > 0
+    # 6 steps x 4 samples = each of the 24 samples once: every token of every sample, padding excluded
+    tokenizer = AutoTokenizer.from_pretrained(run / "final")
+    rows = [json.loads(line)["messages"] for line in (tiny_lab.data_dir / "chat_train.jsonl").read_text().splitlines()]
+    assert result.manifest["samples"] == len(rows) == 24
+    assert result.manifest["tokens"] == sum(len(tokenizer.apply_chat_template(m, tokenize=True, return_dict=False))
+                                            for m in rows)
+    assert [row["tokens"] for row in losses if "loss" in row][-1] == result.manifest["tokens"]
     assert losses[-2]["loss"] < losses[0]["loss"]  # it learns (lr 0.01 on 8 repeated replies)
     again = train_source(tiny_lab, "chat", progress=False)
     assert again.skipped and again.manifest["created"] == result.manifest["created"]
@@ -40,31 +49,65 @@ def test_loss_falls_on_my_replies_only(tiny_lab):
     assert trainer.processing_class.decode(kept) == "可以的<|im_end|>"
 
 
-def test_resume_after_a_kill_keeps_finished_steps(tiny_lab, tmp_path: Path):
-    tiny_lab.train.chat.max_steps = 60
+KILL_AT_STEP = r"""
+import json, os, signal, sys
+from pathlib import Path
+from persona_lab.config import parse_config
+from persona_lab.train import callbacks
+from persona_lab.train.sft import train_source
+
+log_step = callbacks.JsonlLogCallback.on_log
+
+
+def on_log(self, args, state, control, logs=None, **kwargs):
+    log_step(self, args, state, control, logs=logs, **kwargs)
+    if logs and "loss" in logs and state.global_step == int(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)  # a real kill, at a known step: after it is logged, unsaved
+
+
+callbacks.JsonlLogCallback.on_log = on_log
+config = parse_config(json.loads(Path(sys.argv[1]).read_text()), Path("x.yaml"))
+train_source(config, "chat", progress=False)
+"""
+
+
+def log_rows(run: Path) -> list[dict]:
+    return [row for row in map(json.loads, (run / "train_log.jsonl").read_text().splitlines()) if "loss" in row]
+
+
+def test_resume_after_a_kill_continues_the_same_run(tiny_lab, tmp_path: Path):
+    """Killed (SIGKILL) at step 13 with checkpoints every 8 steps, then resumed: the log has every step once,
+    and steps 9-24 have the loss and learning rate of an uninterrupted run (weights, optimizer, scheduler and
+    data order all carried on from checkpoint 8)."""
+    from persona_lab.config import parse_config
+
+    tiny_lab.train.chat.max_steps, tiny_lab.train.chat.save_steps = 24, 8
+    whole = parse_config({**tiny_lab.model_dump(mode="json", exclude={"config_dir"}),
+                          "workspace": str(tmp_path / "whole")}, tmp_path / "whole.yaml")
+    (whole.data_dir).mkdir(parents=True)
+    shutil.copy(tiny_lab.data_dir / "chat_train.jsonl", whole.data_dir / "chat_train.jsonl")
+    reference = log_rows(train_source(whole, "chat", progress=False).run_dir)
+
     config_path = tmp_path / "lab.json"
     config_path.write_text(tiny_lab.model_dump_json(), "utf-8")
-    code = ("import json,sys; from pathlib import Path; from persona_lab.config import parse_config; "
-            "from persona_lab.train.sft import train_source; "
-            f"c = parse_config(json.loads(Path({str(config_path)!r}).read_text()), Path('x.yaml')); "
-            "train_source(c, 'chat', progress=False)")
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    child = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.run([sys.executable, "-c", KILL_AT_STEP, str(config_path), "13"], capture_output=True, check=False,
+                           text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, cwd=ROOT)
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     run = tiny_lab.workspace_dir / "adapters" / "chat"
-    deadline = time.time() + 120
-    while not (run / "checkpoint-6" / "adapter_model.safetensors").exists():
-        assert child.poll() is None, child.stderr.read().decode()[-2000:]
-        assert time.time() < deadline, "no checkpoint-6 within 120 s"
-        time.sleep(0.1)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    killed_at = max(int(p.name.split("-")[1]) for p in run.glob("checkpoint-*"))
-    assert killed_at < 60
+    assert [row["step"] for row in log_rows(run)] == list(range(1, 14))
+    assert sorted(int(p.name.split("-")[1]) for p in run.glob("checkpoint-*")) == [8]
+    assert not (run / "final").exists()
+
     result = train_source(tiny_lab, "chat", resume=True, progress=False)
-    assert result.manifest["resumed"] and result.manifest["steps"] == 60
-    steps = [json.loads(line)["step"] for line in (run / "train_log.jsonl").read_text().splitlines()
-             if "loss" in json.loads(line)]
-    assert steps[0] == 1 and steps[-1] == 60 and sorted(set(steps)) == list(range(1, 61))
+    assert result.manifest["resumed_from"] == 8 and result.manifest["steps"] == 24
+    assert sorted(result.manifest["checkpoints"]) == [8, 16, 24]
+    resumed = log_rows(run)
+    assert [row["step"] for row in resumed] == list(range(1, 25))  # each step exactly once
+    for mine, theirs in zip(resumed, reference, strict=True):
+        assert mine["loss"] == pytest.approx(theirs["loss"], rel=1e-4, abs=1e-5), mine["step"]
+        assert mine["learning_rate"] == pytest.approx(theirs["learning_rate"], rel=1e-9), mine["step"]
+        assert mine["tokens"] == theirs["tokens"], mine["step"]
+    assert result.manifest["tokens"] == reference[-1]["tokens"]
 
 
 def test_bad_training_input_is_named(tiny_lab):
