@@ -33,13 +33,16 @@ demo: $(STAMP)
 # read from ../shared/data/friends/ beside it, or from wherever PERSONA_LAB_FRIENDS points.
 # About 30 minutes on 2 CPU cores; then only the report is copied to results/joey/ (committed).
 export PERSONA_LAB_FRIENDS ?= $(abspath ../shared/data/friends/friends_s01-s08.jsonl)
-JOEY_PUBLISHED := report.md scores.json metrics.png lengths.png style_radar.png
+# The variants' generated replies are published too, so tests/test_published_results.py can recompute the scores.
+JOEY_PUBLISHED := report.md scores.json metrics.png lengths.png style.png
 joey: $(STAMP)
 	@test -f "$(PERSONA_LAB_FRIENDS)" || { echo "Friends transcripts not found at $(PERSONA_LAB_FRIENDS);" \
 	  "set PERSONA_LAB_FRIENDS=/path/to/friends_s01-s08.jsonl"; exit 2; }
 	OMP_NUM_THREADS=$(DEMO_THREADS) $(BIN)/persona-lab run --config configs/joey.yaml
 	cd results/joey/eval && cp $(JOEY_PUBLISHED) ..
-	@echo "published: $(addprefix results/joey/,$(JOEY_PUBLISHED))"
+	rm -rf results/joey/replies && mkdir -p results/joey/replies
+	cd results/joey/eval/replies && for f in *.jsonl; do case $$f in *.probes.jsonl) ;; *) cp $$f ../../replies/;; esac; done
+	@echo "published: $(addprefix results/joey/,$(JOEY_PUBLISHED)) results/joey/replies/"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -59,7 +62,11 @@ test-vllm: $(STAMP) $(VLLM_VENV)/.installed
 lint: $(STAMP)
 	$(BIN)/ruff check persona_lab tests eval
 
+# The stylometry packages bench_authorship.py measures (and the metrics do not use) come from the bench extra.
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python eval/bench_authorship.py
+	$(BIN)/python eval/bench_score.py
 	$(BIN)/python eval/bench_ingest.py
 	$(BIN)/python eval/bench_scrub.py
 	$(BIN)/persona-lab ingest --config configs/demo.yaml --quiet

@@ -52,6 +52,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import importlib.util
 import json
 import logging
 import math
@@ -622,6 +623,10 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.data / "friends").exists():
         sys.exit(f"data not found under {args.data}; pass --data DIR")
+    missing = [name for name in ("faststylometry", "lambdag") if importlib.util.find_spec(name) is None]
+    if missing:
+        sys.exit(f"{', '.join(missing)} not installed: the packages measured here are in the bench extra, "
+                 f"pip install -e '.[bench]' (make bench does it)")
     import jieba
 
     jieba.setLogLevel(logging.ERROR)

@@ -13,6 +13,7 @@ recommendation). The embedding model's first load is timed apart. Target: scorin
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -35,7 +36,7 @@ def main() -> None:
     if not args.friends.exists():
         sys.exit(f"Friends transcripts not found at {args.friends}; pass --friends PATH")
     from persona_lab.cli import main as lab
-    from persona_lab.evaluate.controls import generic_lines
+    from persona_lab.evaluate.controls import generic_replies
     from persona_lab.evaluate.metrics.context import Encoder
     from persona_lab.evaluate.profile import EvalItem, load_profile
     from persona_lab.evaluate.score import score
@@ -57,8 +58,7 @@ def main() -> None:
     for person in ("Chandler Bing", "Ross Geller", "Monica Geller"):
         said = [row["text"] for row in lines if row.get("speaker") == person and row.get("text", "").strip()]
         sets[person.split()[0].lower()] = rng.sample(said, len(items))
-    generic = generic_lines("en")
-    sets["generic_text"] = [rng.choice(generic) for _ in items]
+    sets["generic_text"] = generic_replies("en", len(items), rng)
     candidates = {name: {item.id: reply for item, reply in zip(items, replies)} for name, replies in sets.items()}
     encoder = Encoder("use")
     start = time.perf_counter()
@@ -76,7 +76,7 @@ def main() -> None:
     result = score(profile, items, candidates, n_boot=200, options={"encoder": encoder}, progress=progress)
     total = time.perf_counter() - start
     marks = list(stages.items()) + [("end", start + total)]
-    for (name, at), (_, following) in zip(marks, marks[1:]):
+    for (name, at), (_, following) in itertools.pairwise(marks):
         timings[name] = following - at
     print(f"# bench_score {date.today()} · {os.cpu_count()} cores · OMP_NUM_THREADS="
           f"{os.environ.get('OMP_NUM_THREADS', 'unset')} · {len(candidates)} candidate sets + "

@@ -110,6 +110,14 @@ def _first(replies: dict[str, dict[str, list[str]]], samples: int) -> dict[str, 
     return {v: {i: r[:samples] for i, r in by_id.items()} for v, by_id in replies.items()}
 
 
+def select_items(items: list, limit: int | None, seed: int) -> list:
+    """A seeded sample of ``limit`` evaluation items, in their time order (folds go by conversation)."""
+    if not limit or len(items) <= limit:
+        return items
+    chosen = set(random.Random(seed).sample(range(len(items)), limit))
+    return [item for i, item in enumerate(items) if i in chosen]
+
+
 def run_eval(config, *, variants: list[str] | None = None, n: int | None = None, seed: int | None = None,
              progress: bool = True) -> ScoreResult:
     """`persona-eval run`: every variant answers the held-out contexts (cached), then score and report."""
@@ -124,11 +132,7 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
     unknown = [v for v in variants if v not in kinds]
     if unknown:
         raise EvalInputError(f"unknown variant(s) {', '.join(unknown)}; the registry has {', '.join(kinds)}")
-    items = load_refs(config.data_dir / "chat_eval.jsonl")
-    limit = n or settings.n
-    if limit and len(items) > limit:
-        chosen = set(random.Random(seed).sample(range(len(items)), limit))
-        items = [item for i, item in enumerate(items) if i in chosen]  # time order kept: folds by conversation
+    items = select_items(load_refs(config.data_dir / "chat_eval.jsonl"), n or settings.n, seed)
     backend = make_backend(config)
     say = print if progress else (lambda message: None)
     say(f"eval: {len(variants)} variants x {len(items)} contexts x {settings.samples_per_context} samples")

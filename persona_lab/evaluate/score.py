@@ -15,6 +15,7 @@ comparisons made, its paired difference from every other pool member and from ot
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,7 @@ class Scoring:
         for name, replies in candidates.items():
             self._add(name, replies)
         self.replicates = Replicates.draw(items.n, n_boot, seed)
+        self._memo: dict[tuple, dict[str, float]] = {}
 
     def _add(self, name: str, replies: list[list[str]]) -> None:
         k = max((len(r) for r in replies), default=0)
@@ -90,6 +92,14 @@ class Scoring:
     # ---------------------------------------------------------------------------------- statistics
 
     def values(self, name: str, picks: np.ndarray, slot: np.ndarray, which: list[str] | None = None) -> dict[str, float]:
+        """Each metric's summary of ``name``'s rows at (picks, slot); memoised, because the anchors and
+        fully answered candidates share the same contexts within a replicate."""
+        key = (name, tuple(which or ()), hashlib.blake2b(picks.tobytes() + slot.tobytes(), digest_size=16).digest())
+        if key not in self._memo:
+            self._memo[key] = self._values(name, picks, slot, which)
+        return self._memo[key]
+
+    def _values(self, name: str, picks: np.ndarray, slot: np.ndarray, which: list[str] | None) -> dict[str, float]:
         out = {}
         for metric_name in which or self.names:
             metric = self.metrics[metric_name]
@@ -118,26 +128,39 @@ class Scoring:
             keep &= self.present[other][items, slots(self.replicates.draws[r], self.k[other])]
         return items[keep], slot[keep]
 
-    def statistic(self, name: str, mask: np.ndarray, fn, which: list[str] | None = None,
-                  anchors: tuple[str, ...] = ()) -> dict[str, Any]:
-        """Point estimate, bootstrap replicates and jackknife of ``fn(values_by_candidate)``; the values of
-        ``name`` and of each anchor are computed on the same contexts."""
+    def evaluations(self, name: str, mask: np.ndarray, which: list[str] | None = None,
+                    anchors: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The metric values of ``name`` and of each anchor (on the same contexts) for the point estimate
+        (one per sample index), each bootstrap replicate and each jackknife group: ``statistic`` turns
+        them into any number derived from them."""
         anchors = tuple(a for a in anchors if a in self.rows and a != name)
 
-        def evaluate(picks: np.ndarray, slot: np.ndarray) -> float:
+        def evaluate(picks: np.ndarray, slot: np.ndarray) -> dict[str, dict[str, float]] | None:
             if len(picks) == 0:
-                return float("nan")
+                return None
             values = {name: self.values(name, picks, slot, which)}
             for anchor in anchors:
                 values[anchor] = self.values(anchor, picks, np.zeros(len(picks), dtype=int), which)
-            return fn(values)
+            return values
 
-        point = float(np.nanmean([evaluate(p, s) for p, s in self._selections(name, mask)]))
-        boot = np.array([evaluate(*self._draw(name, r, mask)) for r in range(self.replicates.n_boot)])
         groups = self.replicates.jackknife_groups
-        jack = np.array([np.nanmean([evaluate(p, s) for p, s in self._selections(name, mask & (groups != g))])
-                         for g in np.unique(groups[mask])]) if mask.sum() > 1 else np.array([])
-        return {"point": point, "boot": boot, "jack": jack}
+        return {"point": [evaluate(p, s) for p, s in self._selections(name, mask)],
+                "boot": [evaluate(*self._draw(name, r, mask)) for r in range(self.replicates.n_boot)],
+                "jack": [[evaluate(p, s) for p, s in self._selections(name, mask & (groups != g))]
+                         for g in np.unique(groups[mask])] if mask.sum() > 1 else []}
+
+    @staticmethod
+    def statistic(evaluations: dict[str, Any], fn) -> dict[str, Any]:
+        """Point estimate, bootstrap replicates and jackknife of ``fn(values_by_candidate)``."""
+        def apply(values) -> float:
+            return float("nan") if values is None else float(fn(values))
+
+        def mean(values: list) -> float:
+            finite = [v for v in map(apply, values) if np.isfinite(v)]
+            return float(np.mean(finite)) if finite else float("nan")
+
+        return {"point": mean(evaluations["point"]), "boot": np.array([apply(v) for v in evaluations["boot"]]),
+                "jack": np.array([mean(group) for group in evaluations["jack"]])}
 
     def paired(self, a: str, b: str, mask: np.ndarray) -> dict[str, Any]:
         """Composite of a minus composite of b, on the contexts both answered, paired within replicates."""
@@ -271,19 +294,20 @@ def _entry(scoring: Scoring, name: str, mask: np.ndarray, low: str | None) -> di
     present = scoring.present[name]
     entry: dict[str, Any] = {"n": int(present.any(axis=1).sum()), "missing": int((~present.any(axis=1)).sum()),
                              "samples_per_context": scoring.k[name], "metrics": {}, "metrics_ci": {}}
+    anchors = (ANCHOR_HIGH, low) if low is not None else ()
+    evaluations = scoring.evaluations(name, mask, None, anchors)
     for metric in scoring.names:
         if name == ANCHOR_HIGH and scoring.metrics[metric].self_referential:
             entry["metrics"][metric] = None
             entry["metrics_ci"][metric] = None
             continue
-        stat = scoring.statistic(name, mask, lambda v, m=metric: v[name][m], [metric])
+        stat = scoring.statistic(evaluations, lambda v, m=metric: v[name][m])
         entry["metrics"][metric] = stat["point"]
         entry["metrics_ci"][metric] = interval(stat)
-    which = scoring.score_names + ([scoring.gate] if scoring.gate else [])
-    stat = scoring.statistic(name, mask, lambda v: scoring.composite(v[name]), which)
+    stat = scoring.statistic(evaluations, lambda v: scoring.composite(v[name]))
     entry["composite"], entry["composite_ci"] = stat["point"], interval(stat)
     if low is not None:
-        stat = scoring.statistic(name, mask, lambda v: _fidelity(scoring, v, name, low), which, (ANCHOR_HIGH, low))
+        stat = scoring.statistic(evaluations, lambda v: _fidelity(scoring, v, name, low))
         entry["fidelity"], entry["fidelity_ci"] = stat["point"], interval(stat)
     entry["breakdown"] = {}
     for metric in scoring.names:
@@ -317,8 +341,8 @@ def _facets(scoring: Scoring, variants: list[str], low: str) -> dict[str, Any]:
             continue
         row["fidelity"] = {}
         for name in names:
-            stat = scoring.statistic(name, mask, lambda v, n=name: _fidelity(scoring, v, n, low), which,
-                                     (ANCHOR_HIGH, low))
+            evaluations = scoring.evaluations(name, mask, which, (ANCHOR_HIGH, low))
+            stat = scoring.statistic(evaluations, lambda v, n=name: _fidelity(scoring, v, n, low))
             row["fidelity"][name] = {"value": stat["point"], "ci": interval(stat),
                                      "n": int((scoring.present[name].any(axis=1) & mask).sum())}
         out[facet] = row

@@ -27,15 +27,29 @@ class JsonlLogCallback(TrainerCallback):
 
 
 class RichProgressCallback(TrainerCallback):
+    """A rich bar on a terminal; in a log file or a pipe, plain progress lines (persona_lab.progress)."""
+
     def __init__(self) -> None:
         self.progress = None
         self.task = None
+        self.lines = None
         self.started = 0.0
         self.tokens_at_start = 0
         self.loss = float("nan")
 
     def on_train_begin(self, args, state, control, **kwargs):
         if not state.is_world_process_zero:
+            return
+        import sys
+
+        self.started = time.time()
+        self.tokens_at_start = state.num_input_tokens_seen
+        if not sys.stdout.isatty():
+            from persona_lab.progress import StageProgress
+
+            self.lines = StageProgress("train", state.max_steps, "steps")
+            if state.global_step:  # resumed
+                self.lines.advance(state.global_step, "resumed")
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -45,21 +59,24 @@ class RichProgressCallback(TrainerCallback):
         self.progress.start()
         self.task = self.progress.add_task("", total=state.max_steps, completed=state.global_step,
                                            loss=float("nan"), tps=0.0)
-        self.started = time.time()
-        self.tokens_at_start = state.num_input_tokens_seen
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs and "loss" in logs:
             self.loss = logs["loss"]
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.progress is None:
-            return
         elapsed = max(time.time() - self.started, 1e-6)
         tps = (state.num_input_tokens_seen - self.tokens_at_start) / elapsed
+        if self.lines is not None:
+            self.lines.advance(state.global_step - self.lines.done, f"loss {self.loss:.3f}, {tps:,.0f} tok/s")
+        if self.progress is None:
+            return
         self.progress.update(self.task, completed=state.global_step, loss=self.loss, tps=tps)
 
     def on_train_end(self, args, state, control, **kwargs):
+        if self.lines is not None:
+            self.lines.close()
+            self.lines = None
         if self.progress is not None:
             self.progress.stop()
             self.progress = None

