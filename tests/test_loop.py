@@ -33,7 +33,14 @@ def test_run_loop_end_to_end_on_the_sample_persona(tmp_path: Path, capsys):
                for v in scores["ranking"])
     assert scores["variants"]["real"]["fidelity"] == 1.0 and "weights_basis" in scores
     assert set(scores["privacy_probes"]["chat72"]) >= {"real_leaks", "invented"}
-    assert scores["canary_exposure"]["chat"]["mean_exposure"] >= 0
+    # the demo plants 2 canaries: in the training copy only, never in what is held out or kept as messages
+    # (that a memorised canary's exposure rises is tested in tests/privacy/test_canary_exposure.py)
+    data = tmp_path / "demo" / "data"
+    values = [c["value"] for c in json.loads((data / "canaries.json").read_text("utf-8"))["canaries"]]
+    assert len(values) == 2
+    assert all(v in (data / "chat_train.jsonl").read_text("utf-8") for v in values)
+    assert not any(v in (data / name).read_text("utf-8") for v in values
+                   for name in ("chat_eval.jsonl", "messages.jsonl", "blog_train.jsonl"))
     report = (tmp_path / "demo" / "eval" / "report.md").read_text("utf-8")
     assert "## Privacy probes" in report and "## Canary exposure" in report and "*real* (control)" in report
     cached = (tmp_path / "demo" / "eval" / "replies" / "chat72.jsonl").read_text("utf-8").splitlines()
