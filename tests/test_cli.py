@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,16 @@ from persona_lab.cli import main
 from persona_lab.config import ConfigError, load_config
 from tests.conftest import FIXTURES, ROOT, shared_file
 
+HEAVY = ("torch", "transformers", "peft", "trl", "jieba", "sklearn", "sentence_transformers", "gradio", "matplotlib")
 
-def test_help_answers_fast_without_heavy_imports():
-    code = "import sys, time; t=time.time(); from persona_lab.cli import build_parser; build_parser().format_help(); " \
-           "print(time.time()-t); print(sorted(m for m in ('torch','transformers','jieba','sklearn') if m in sys.modules))"
-    start = time.time()
+
+def test_help_imports_nothing_heavy():
+    """--help answers at once because the CLI imports no heavy library until a command needs one (the time
+    itself is measured by eval/bench_cli.py, not asserted here)."""
+    code = ("import sys; from persona_lab.cli import build_parser; text = build_parser().format_help(); "
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules)); print('ingest' in text and 'serve' in text)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
-    assert time.time() - start < 5  # interpreter start included; the import itself is measured below
-    assert float(out[0]) < 0.5 and out[1] == "[]"
+    assert out[:2] == ["[]", "True"]
 
 
 def test_unknown_config_key_names_key_and_file(tmp_path: Path):

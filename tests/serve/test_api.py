@@ -36,6 +36,12 @@ def test_streaming_matches_non_streaming(api_server):
 
 
 def test_concurrent_requests_are_batched_and_unchanged(api_server, engine):
+    """21 requests arrive while the engine is busy: they must queue and run in batches (of up to 16), with the
+    same replies as one at a time. The engine is held busy by the test, not by timing: until every request
+    has reached the batcher, its one torch thread is blocked."""
+    import threading
+    import time
+
     from openai import OpenAI
 
     url, app = api_server
@@ -43,10 +49,23 @@ def test_concurrent_requests_are_batched_and_unchanged(api_server, engine):
     variants = engine.variants() * 3
     ask = lambda v: client.chat.completions.create(model=v, messages=HELLO, max_tokens=6, temperature=0)
     sequential = {v: ask(v).choices[0].message.content for v in engine.variants()}
-    with ThreadPoolExecutor(16) as pool:
-        replies = list(pool.map(ask, variants))
+    batcher = app.state.batcher
+    before = batcher.batches_run
+    submitted, submit = [], batcher.submit
+    batcher.submit = lambda request: submitted.append(request) or submit(request)
+    release = threading.Event()
+    engine._thread.submit(release.wait)  # the engine thread now waits for the test
+    with ThreadPoolExecutor(len(variants)) as pool:
+        pending = [pool.submit(ask, v) for v in variants]
+        while len(submitted) < len(variants):  # every request is queued or in the first (blocked) batch
+            time.sleep(0.01)
+        release.set()
+        replies = [p.result() for p in pending]
+    batcher.submit = submit
     assert [r.choices[0].message.content for r in replies] == [sequential[v] for v in variants]
-    assert app.state.batcher.largest_batch > 1
+    # the first batch took what had arrived (k >= 1); everything else was queued behind it: at most two more
+    # batches, the larger of them at least (21 - k) capped at 16, so max(k, min(16, 21 - k)) >= 11
+    assert batcher.batches_run - before <= 3 and batcher.largest_batch >= 11
 
 
 @pytest.mark.parametrize("body, status, needle", [

@@ -9,11 +9,12 @@ import pytest
 from persona_lab.blend.registry import load_registry
 from persona_lab.config import VLLMSettings
 from persona_lab.serve.vllm import VLLMError, launch, max_lora_rank, vllm_command
+from tests.serve.conftest import free_port
 
 
 def test_command_serves_every_adapter_with_room_for_the_base(served_lab):
     registry = load_registry(served_lab)
-    command = vllm_command(registry, VLLMSettings(dtype="float32"), host="127.0.0.1", port=8123)
+    command = vllm_command(registry, VLLMSettings(dtype="float32"), host="127.0.0.1", port=free_port())
     joined = " ".join(command)
     adapters = [v for v in registry["variants"] if v["kind"] in ("adapter", "blend")]
     assert command[1:3] == ["-m", "vllm.entrypoints.openai.api_server"]
@@ -29,7 +30,7 @@ def test_a_server_that_dies_is_reported_with_its_log_tail(served_lab):
     registry = load_registry(served_lab)
     settings = VLLMSettings(python=sys.executable, ready_timeout_s=60)
     with pytest.raises(VLLMError, match=r"exited with code 1[\s\S]*No module named"):
-        launch(registry, settings, served_lab.workspace_dir, host="127.0.0.1", port=8124)
+        launch(registry, settings, served_lab.workspace_dir, host="127.0.0.1", port=free_port())
 
 
 def test_a_server_that_never_gets_ready_times_out(served_lab, tmp_path):
@@ -39,4 +40,4 @@ def test_a_server_that_never_gets_ready_times_out(served_lab, tmp_path):
     registry = load_registry(served_lab)
     with pytest.raises(VLLMError, match=r"not ready after 2 s[\s\S]*starting forever"):
         launch(registry, VLLMSettings(python=str(fake), ready_timeout_s=2), served_lab.workspace_dir,
-               host="127.0.0.1", port=8125)
+               host="127.0.0.1", port=free_port())
