@@ -168,14 +168,9 @@ class ServeSettings(Strict):
 COMPOSITE_METRICS = ("authorship", "typicality", "style", "context")
 
 
-class JudgeSettings(Strict):
+class JudgeSettings(LLMEndpoint):
     """An LLM that reads a context and two replies (mine and a variant's) and says which is real."""
 
-    base_url: str = Field(description="OpenAI-compatible base URL of the judge, e.g. http://127.0.0.1:8000/v1.")
-    model: str = Field(description="Model name to ask.")
-    api_key_env: str | None = Field(None, description="Environment variable holding the API key, if one is needed.")
-    timeout_s: float = Field(60, gt=0, description="Per-request timeout.")
-    max_retries: int = Field(2, ge=0, description="Retries when the endpoint fails.")
     n: int = Field(60, gt=0, description="Contexts judged per variant (a seeded sample); each is asked in both orders.")
     max_tokens: int = Field(8, gt=0, description="Answer length cap (the answer is one letter).")
     controls: list[str] = Field(default_factory=lambda: ["me_elsewhere", "other_person"],

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from persona_lab.config import COMPOSITE_METRICS
 from persona_lab.evaluate.score import ScoreResult
 
-SCORE_COLUMNS = ("authorship", "style", "context")
+SCORE_COLUMNS = COMPOSITE_METRICS
 GREY, BLUE = "#9A9A9A", "#4C72B0"
 
 
@@ -191,32 +192,39 @@ def _summary(s: dict[str, Any]) -> list[str]:
              f"my real reply to each context is what I really said. 95% BCa intervals from {s['n_bootstrap']} paired "
              f"bootstrap resamples of contexts (and samples)."), "", verdict, "",
             ("**How to read it.** *Fidelity* puts each variant on a ruler made of two controls scored the same "
-             "way: 0 = the lines of the person I talk to most (`other_person`), 1 = my real replies to these very "
+             f"way: 0 = {_low_anchor(s)}, 1 = my real replies to these very "
              "contexts (`real`). Between them sit my real replies moved to other contexts (`me_elsewhere`: my voice, "
              "not this conversation) and copies of my training replies (`copy_train`). A variant near "
              "`me_elsewhere` sounds like me but does not answer what was said; below 0 it reads less like me than "
              "another person does; `constant` and `caricature` show what over-doing me costs."), ""]
 
 
+def _low_anchor(s: dict[str, Any]) -> str:
+    low = s.get("anchors", {}).get("low", "other_person")
+    if low == "other_person":
+        return "the lines of the people I talk to most (`other_person`)"
+    return f"`{low}` (no lines of other people were found to build `other_person`)"
+
+
 def _ranking(s: dict[str, Any]) -> list[str]:
     lines = ["## Ranking", "",
-             "| # | reply set | fidelity (95% CI) | composite | authorship | style | context | failures gate | n × samples |",
-             "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+             "| # | reply set | fidelity (95% CI) | composite | " + " | ".join(SCORE_COLUMNS)
+             + " | failures gate | n × samples |", "|---:|---|---|---:|" + "---:|" * len(SCORE_COLUMNS) + "---:|---:|"]
     for rank, name in enumerate(_rows(s), 1):
         e = s["variants"][name]
         control = e.get("kind") == "control"
         label = f"*{name}* (control)" if control else name
         m = e["metrics"]
         lines.append(f"| {'–' if control else rank} | {label} | {_ci(e.get('fidelity'), e.get('fidelity_ci'))} | "
-                     f"{_fmt(e['composite'])} | {_fmt(m.get('authorship'))} | {_fmt(m.get('style'))} | "
-                     f"{_fmt(m.get('context'))} | {_fmt(m.get('failures'))} | {e['n']} × {e['samples_per_context']} |")
+                     f"{_fmt(e['composite'])} | " + " | ".join(_fmt(m.get(c)) for c in SCORE_COLUMNS)
+                     + f" | {_fmt(m.get('failures'))} | {e['n']} × {e['samples_per_context']} |")
     for name, e in s["variants"].items():
         if "error" in e:
-            lines.append(f"| – | {name} | not scored: {e['error']} | | | | | | 0 |")
+            lines.append(f"| – | {name} | not scored: {e['error']} | |" + " |" * len(SCORE_COLUMNS) + " | 0 |")
     notes = [f"`{c}`: {s['variants'][c]['note']}" for c in s.get("controls", []) if s["variants"][c].get("note")]
-    lines += ["", ("Authorship, style: 1 - twice the Wasserstein distance between the replies' percentiles among my "
-                   "real replies (other fold) and a uniform spread; 1 = indistinguishable, two-sided (over-doing me "
-                   "costs as much as under-doing). Context: how much more a reply resembles its own context than "
+    lines += ["", ("Authorship, typicality, style: 1 - twice the Wasserstein distance between the replies' "
+                   "percentiles among my real replies (other fold) and a uniform spread; 1 = indistinguishable, "
+                   "two-sided (over-doing me costs as much as under-doing). Context: how much more a reply resembles its own context than "
                    "other conversations' (0 = chance). Failures gate: 1 - failures beyond my own rate; it multiplies "
                    "the composite."), "", "Controls: " + "; ".join(notes) + ".", ""]
     if s.get("authorship_auc") is not None:
@@ -238,7 +246,8 @@ def _ranking(s: dict[str, Any]) -> list[str]:
 def _weights(s: dict[str, Any]) -> list[str]:
     basis = s.get("weights_basis", {})
     lines = ["## The composite's weights", "",
-             "Composite = failures gate × (" + " + ".join(f"{w:.2f} × {m}" for m, w in s["weights"].items()) + ")"
+             "Composite = failures gate × (" + " + ".join(f"{s['weights'][m]:.2f} × {m}" for m in SCORE_COLUMNS
+                                                        if m in s["weights"]) + ")"
              f". Weights {basis.get('text', '')}.", ""]
     margins = basis.get("margins_z")
     if margins:

@@ -27,7 +27,7 @@ from persona_lab.evaluate.controls import ANCHOR_HIGH, ANCHOR_LOW, CONTROLS, bui
 from persona_lab.evaluate.crossfit import ItemSet, split
 from persona_lab.evaluate.metrics import METRICS
 from persona_lab.evaluate.metrics.context import Encoder
-from persona_lab.evaluate.profile import EvalInputError, EvalItem, Profile
+from persona_lab.evaluate.profile import EvalInputError, EvalItem, Profile, split_lines
 from persona_lab.evaluate.stats import ALPHA, Replicates, bca_interval, slots
 
 MIN_ITEMS = 10
@@ -264,7 +264,7 @@ def _assemble(scoring: Scoring, profile: Profile, variants: list[str], controls:
     facets = _facets(scoring, variants, low) if anchors_ok else {}
     authorship = scoring.metrics["authorship"]
     heldout_others = [line for item in items.items for m in item.context if m.get("role") == "user"
-                      for line in m.get("content", "").split("\n")]
+                      for line in split_lines(str(m.get("content", "")))]
     return {
         "n_items": items.n, "n_bootstrap": scoring.replicates.n_boot, "alpha": ALPHA,
         "weights": scoring.weights, "weights_basis": basis, "anchors": {"low": low, "high": ANCHOR_HIGH},
@@ -280,8 +280,7 @@ def _assemble(scoring: Scoring, profile: Profile, variants: list[str], controls:
         "catchphrases": profile.catchphrases[:15], "names_masked": len(profile.names),
         "style_features": {"kept": scoring.metrics["style"].feature_names,
                            "dropped": scoring.metrics["style"].dropped},
-        "authorship_auc": authorship.heldout_auc(items.replies, list(dict.fromkeys(
-            line.split(": ", 1)[-1] for line in heldout_others if line.strip()))),
+        "authorship_auc": authorship.heldout_auc(items.replies, list(dict.fromkeys(heldout_others))),
         "language": profile.language,
     }
 

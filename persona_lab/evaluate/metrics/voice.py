@@ -104,11 +104,12 @@ class PercentileMetric:
 class Authorship(PercentileMetric):
     name, family, role = "authorship", "voice", "score"
     description = "percentiles of an authorship classifier's score (me vs the people I talk to) among my real replies"
+
     def fit(self, profile, options) -> None:
-        self.feature_names = ["authorship"]
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
+        self.feature_names = ["authorship"]
         mine, others = profile.mine, profile.others
         if len(others) < 10 or len(mine) < 10:
             from persona_lab.evaluate.profile import EvalInputError
