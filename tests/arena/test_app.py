@@ -131,7 +131,7 @@ def test_real_or_clone_round_and_rating_are_stored(arena_app):
     assert f"| chat72 | {'100%' if fooled else '0%'} (" in board and "| chat72 | 4.00 | 1 |" in board
 
 
-def test_fifty_raters_voting_at_once_lose_and_double_count_nothing(served_lab, any_store):
+def test_fifty_raters_voting_at_once_lose_and_double_count_nothing(any_store, served_lab):
     from concurrent.futures import ThreadPoolExecutor
 
     from gradio_client import Client

@@ -71,7 +71,7 @@ def wait_for(predicate, timeout: float = 300.0, step: float = 0.2):
     raise AssertionError("the page never got there")
 
 
-def test_one_battle_in_a_real_browser(arena_app, chromium, tmp_path):
+def test_one_battle_in_a_real_browser(chromium, arena_app, tmp_path):  # chromium first: a skip costs nothing
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By

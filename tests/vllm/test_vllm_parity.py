@@ -2,7 +2,8 @@
 same greedy tokens as the local engine, including a base request batched together with adapter
 requests (the mixed-batch bug that `--max-loras` = adapters + 1 avoids).
 
-Runs under `make test-vllm`, which builds .venv-vllm and sets PERSONA_LAB_VLLM_PYTHON; skipped otherwise.
+Runs under `make test-vllm`, which builds .venv-vllm and sets PERSONA_LAB_VLLM_PYTHON (marked ``vllm``: `make test`
+deselects it). Without that interpreter it skips with the reason, and under CI=true it fails.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from persona_lab.config import BlendSpec, VLLMSettings
 from tests.conftest import fake_trained_adapter
 
 VLLM_PYTHON = os.environ.get("PERSONA_LAB_VLLM_PYTHON")
-pytestmark = pytest.mark.skipif(not VLLM_PYTHON or not Path(VLLM_PYTHON).exists(),
-                                reason="vLLM is tested by `make test-vllm` (needs .venv-vllm; set PERSONA_LAB_VLLM_PYTHON)")
+pytestmark = pytest.mark.vllm
 
 PROMPTS = [[{"role": "user", "content": "今天吃什么 hello"}],
            [{"role": "system", "content": "You are 阿澈."}, {"role": "user", "content": "周末打球吗 ok ok"}]]
@@ -30,7 +30,12 @@ def lab_and_server(tmp_path_factory):
     from persona_lab.blend.stage import run_blend
     from persona_lab.config import parse_config
     from persona_lab.serve.vllm import launch
-    from tests.conftest import write_samples
+    from tests.conftest import require, write_samples
+    from tests.serve.conftest import free_port
+
+    require(VLLM_PYTHON and Path(VLLM_PYTHON).exists(),
+            f"vLLM is tested by `make test-vllm`: it builds .venv-vllm and sets PERSONA_LAB_VLLM_PYTHON "
+            f"(now {VLLM_PYTHON or 'unset'})")
 
     root = tmp_path_factory.mktemp("vllm")
     write_samples(root / "ws" / "data" / "chat_train.jsonl", 8)
@@ -42,7 +47,7 @@ def lab_and_server(tmp_path_factory):
     run_blend(config)
     registry = load_registry(config)
     settings = VLLMSettings(python=VLLM_PYTHON, dtype="float32", max_model_len=512, ready_timeout_s=400)
-    server = launch(registry, settings, config.workspace_dir, host="127.0.0.1", port=8931)
+    server = launch(registry, settings, config.workspace_dir, host="127.0.0.1", port=free_port())
     yield config, registry, server
     server.stop()
 
