@@ -34,11 +34,14 @@ demo: $(STAMP)
 # About 30 minutes on 2 CPU cores; then only the report is copied to results/joey/ (committed).
 export PERSONA_LAB_FRIENDS ?= $(abspath ../shared/data/friends/friends_s01-s08.jsonl)
 # The variants' generated replies are published too, so tests/test_published_results.py can recompute the scores.
+# One thread, whatever the machine: a different thread count changes the order of float sums, so the adapters
+# and the sampled replies drift; pinned, the published numbers reproduce on any machine (about 1.5x slower).
+JOEY_THREADS ?= 1
 JOEY_PUBLISHED := report.md scores.json metrics.png lengths.png style.png
 joey: $(STAMP)
 	@test -f "$(PERSONA_LAB_FRIENDS)" || { echo "Friends transcripts not found at $(PERSONA_LAB_FRIENDS);" \
 	  "set PERSONA_LAB_FRIENDS=/path/to/friends_s01-s08.jsonl"; exit 2; }
-	OMP_NUM_THREADS=$(DEMO_THREADS) $(BIN)/persona-lab run --config configs/joey.yaml
+	OMP_NUM_THREADS=$(JOEY_THREADS) $(BIN)/persona-lab run --config configs/joey.yaml
 	cd results/joey/eval && cp $(JOEY_PUBLISHED) ..
 	rm -rf results/joey/replies && mkdir -p results/joey/replies
 	cd results/joey/eval/replies && for f in *.jsonl; do case $$f in *.probes.jsonl) ;; *) cp $$f ../../replies/;; esac; done

@@ -39,8 +39,7 @@ def generic_lines(language: str) -> list[str]:
 
 def build_controls(items: ItemSet, profile: Profile, seed: int) -> tuple[dict[str, list[str | None]], dict[str, str]]:
     """(replies per control, one per item or None; a note per control saying what it holds or why it is
-    absent).
-    Pools are drawn without replacement while they last, so no control repeats itself by construction."""
+    absent). Pools are drawn without replacement while they last: no control repeats itself by construction."""
     rng = random.Random(seed)
     replies: dict[str, list[str]] = {"real": items.replies, "me_elsewhere": me_elsewhere(items)}
     notes = {"real": "my held-out replies", "me_elsewhere": "my held-out replies, each moved to a context of "
@@ -140,11 +139,16 @@ def other_person(items: ItemSet, rng: random.Random) -> tuple[str, list[str] | N
     if sum(len(pool) for pool in by_fold.values()) < 2:
         return "absent: the evaluation contexts hold no lines of other people", None
     out = [""] * items.n
-    for fold, pool in by_fold.items():
-        # lines from the same fold, other conversations: the line's own context is never what a
-        # context-fit score compares it with (that is the other fold), nor is it this item's context
-        pool = pool or by_fold[1 - fold]
-        queue = draw(list(pool), 4 * items.n, rng)
+    for fold, own in by_fold.items():
+        # Lines from the same fold first: a line's own context is then never among those a context-fit
+        # score compares it with (the other fold). When the fold runs short, the other fold's lines follow
+        # (a small data set), so that no line is given twice; only then does the queue start over.
+        borrowed = [text for text in by_fold[1 - fold] if text not in own]
+        pool = {**own, **{text: by_fold[1 - fold][text] for text in borrowed}}
+        first = list(own)
+        rng.shuffle(first)
+        rng.shuffle(borrowed)
+        queue = first + borrowed + draw(list(pool), 4 * items.n, rng)
         for i in np.flatnonzero(items.fold == fold):
             conversation = int(items.conversation[i])
             take = next((k for k, text in enumerate(queue) if conversation not in pool[text]), 0)
@@ -153,8 +157,8 @@ def other_person(items: ItemSet, rng: random.Random) -> tuple[str, list[str] | N
 
 
 def _is_person(name: str) -> bool:
-    """Speaker labels that are not people: narration, stage directions, "#ALL#", pseudonym placeholders
-    are people but unnamed, so they count."""
+    """False for speaker labels that are not one person: narration, stage directions, "#ALL#". (Pseudonyms
+    such as [NAME#2] are people.)"""
     return not (name[:1] in "(（#" or "direction" in name.lower() or "narrat" in name.lower())
 
 

@@ -25,9 +25,15 @@ def test_controls(tmp_path):
                    for j in source[moved])
     lines_by_item = [{m["content"].split(": ", 1)[-1] for m in item.context if m["role"] == "user"}
                      for item in items.items]
+    same_fold = 0
     for i, line in enumerate(controls["other_person"]):
         assert line not in lines_by_item[i]  # never a line of this very conversation
-        assert any(line in lines_by_item[j] and items.fold[j] == items.fold[i] for j in range(items.n))
+        same_fold += any(line in lines_by_item[j] and items.fold[j] == items.fold[i] for j in range(items.n))
+    # lines of the item's own fold first, the other fold's only once those are spent, and none twice
+    own_lines = [len(set().union(*(lines_by_item[j] for j in range(items.n) if items.fold[j] == f)))
+                 for f in (0, 1)]
+    assert same_fold >= sum(min(own, int((items.fold == f).sum())) for f, own in enumerate(own_lines)) - 2
+    assert len(set(controls["other_person"])) == min(items.n, len(set().union(*lines_by_item)))
     copies = [c for c in controls["copy_train"] if c is not None]
     assert set(copies) <= set(profile.copy_pool)
     # the copy pool, the metrics' own replies and the dev slice are three disjoint parts of training
@@ -44,3 +50,21 @@ def test_generic_replies_do_not_repeat_until_pairs_run_out():
     replies = generic_replies("en", 500, __import__("random").Random(0))
     assert len(replies) == 500 and len(set(replies)) == 500
     assert np.mean([len(r) for r in replies[:50]]) < np.mean([len(r) for r in replies[60:]])  # then pairs
+
+
+def test_me_elsewhere_leaves_a_long_conversation():
+    from persona_lab.evaluate.controls import me_elsewhere
+    from persona_lab.evaluate.profile import EvalItem
+
+    sizes = [20, 4, 20, 4]  # a long conversation fills most of each fold: half a fold away is still inside it
+    items, start = [], 0
+    for c, size in enumerate(sizes):
+        items += [EvalItem(f"i{start + k}", [{"role": "user", "content": f"q{start + k}"}], f"r{start + k}", "x",
+                           f"c{c}") for k in range(size)]
+        start += size
+    split_ = split(items)
+    moved = me_elsewhere(split_)
+    where = {item.reply: i for i, item in enumerate(split_.items)}
+    for i, reply in enumerate(moved):
+        j = where[reply]
+        assert split_.fold[j] == split_.fold[i] and split_.conversation[j] != split_.conversation[i], (i, j)

@@ -144,3 +144,14 @@ def test_other_peoples_names_are_not_style(tmp_path):
     assert {"chandler", "joey", "pheebs", "monica"} <= profile.names
     assert not any(name in phrase for phrase in profile.catchphrases for name in ("chandler", "pheebs"))
     assert "dude" in profile.catchphrases
+
+
+def test_parroting_the_context_is_no_better_than_ignoring_it(bound):
+    from persona_lab.evaluate.metrics.context import context_text
+
+    _, items, metrics = bound
+    context = metrics["context"]
+    parrot = [context_text(item.context) for item in items.items]  # the question, said back
+    rows = context.rows(parrot, np.arange(items.n))
+    assert context.fit_level(rows) > context.my_level + 0.2  # it "fits" its context better than I do...
+    assert context.summarise(rows) < value(metrics, "context", items.replies, items) - 0.2  # ...and pays for it

@@ -5,7 +5,9 @@ context        for each reply, the share of other conversations' contexts it is 
                A reply chosen without looking at the context (a constant, a copied training reply, my reply
                to something else, another person's line) scores 0 in expectation, exactly: only what a reply
                gains from its context counts. Compared with the context, not with my real reply, so my real
-               replies are scored the same way as every variant.
+               replies are scored the same way as every variant. Two-sided like the voice metrics: the
+               level is folded at my own real replies' level, because a clone that parrots the question
+               back fits its context "better" than a person who answers "好" and is not more like me.
 rouge_l        ROUGE-L F1 with my real reply (CJK characters as tokens; rouge-score's own tokenizer keeps only
                [a-z0-9], so Chinese would score 0) minus its mean over my real replies
                to 20 other conversations' contexts: the overlap a reply gains over my replies elsewhere.
@@ -110,6 +112,7 @@ class ContextFit(_ItemsMixin):
     def bind(self, items) -> None:
         super().bind(items)
         self.contexts = self.encoder.encode([context_text(item.context) for item in items.items])
+        self.my_level = self.fit_level(self.rows(items.replies, np.arange(items.n)))
 
     def rows(self, replies: list[str], index: np.ndarray) -> np.ndarray:
         similarity = self.encoder.encode(replies) @ self.contexts.T  # (m, n)
@@ -118,11 +121,21 @@ class ContextFit(_ItemsMixin):
         below = ((similarity < own) & mask).sum(axis=1) + 0.5 * ((similarity == own) & mask).sum(axis=1)
         return (below / np.maximum(mask.sum(axis=1), 1))[:, None]
 
-    def summarise(self, rows: np.ndarray) -> float:
+    @staticmethod
+    def fit_level(rows: np.ndarray) -> float:
         return float(2.0 * rows[:, 0].mean() - 1.0) if len(rows) else float("nan")
 
+    def summarise(self, rows: np.ndarray) -> float:
+        """The fit level, folded at my own: echoing the context more than I answer it (a clone that repeats
+        the question back) costs as much as answering it less."""
+        level = self.fit_level(rows)
+        return level if level <= self.my_level else 2.0 * self.my_level - level
+
     def breakdown(self, rows: np.ndarray) -> dict[str, float]:
-        return {"closest_to_own_context": float(np.mean(rows[:, 0] == 1.0))} if len(rows) else {}
+        if not len(rows):
+            return {}
+        return {"fit_level": self.fit_level(rows), "my_fit_level": self.my_level,
+                "closest_to_own_context": float(np.mean(rows[:, 0] == 1.0))}
 
 
 class _GainOverElsewhere(_ItemsMixin):
