@@ -280,9 +280,9 @@ def _facets(s: dict[str, Any]) -> list[str]:
         cells = [_ci(row["fidelity"][n]["value"], row["fidelity"][n]["ci"]) if n in row["fidelity"] else "–"
                  for n in names]
         lines.append(f"| {facet} | {row['n']} | " + " | ".join(cells) + " |")
-    skipped = [f for f, r in facets.items() if "skipped" in r]
+    skipped = [f"{f}: {r['skipped']}" for f, r in facets.items() if "skipped" in r]
     if skipped:
-        lines += ["", f"Not scored ({', '.join(skipped)}): fewer contexts than an interval needs."]
+        lines += ["", "Not scored — " + "; ".join(skipped) + "."]
     return lines + [""]
 
 

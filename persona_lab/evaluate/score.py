@@ -338,6 +338,16 @@ def _facets(scoring: Scoring, variants: list[str], low: str) -> dict[str, Any]:
             row["skipped"] = f"fewer than {MIN_FACET_ITEMS} contexts"
             out[facet] = row
             continue
+        gap = scoring.paired(ANCHOR_HIGH, low, mask)
+        row["anchor_gap"], row["anchor_gap_ci"] = gap["point"], interval(gap)
+        if not row["anchor_gap_ci"][0] > 0:
+            # real and other_person are not told apart on these contexts: a ruler from one to the other
+            # has no length, and fidelity on it would be noise divided by noise
+            row["skipped"] = (f"my real replies are not separated from {low} on these {row['n']} contexts "
+                              f"(composite gap {gap['point']:.2f}, 95% CI {row['anchor_gap_ci'][0]:.2f} to "
+                              f"{row['anchor_gap_ci'][1]:.2f})")
+            out[facet] = row
+            continue
         row["fidelity"] = {}
         for name in names:
             evaluations = scoring.evaluations(name, mask, which, (ANCHOR_HIGH, low))

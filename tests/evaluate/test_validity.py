@@ -17,7 +17,8 @@ outside my world for mine. The typicality metric (a character model of my own re
 checked on the development personas, and Phoebe Buffay and 郭芙蓉 were added as personas no version of the
 metrics had seen before their first run. 郭芙蓉 was first run by accident together with 佟湘玉, while the
 test still reused replies of "me" when her pool of disjoint replies was short (fixed: a test artefact,
-not a metric change); Phoebe's first run missed the 20% margin (0.18), see below.
+not a metric change); Phoebe's first run missed the 20% margin (0.18), see below. Later changes made on
+the demo lab (context fit two-sided, other_person never repeating a line) moved the margins a little.
 """
 
 from __future__ import annotations
@@ -94,9 +95,10 @@ def test_tong_xiangyu_against_bai_zhantang_and_weibo_chat(tmp_path: Path):
 
 
 # Two more personas, first run after the metrics were final (module docstring). The orderings and the
-# adversaries hold; the 20% margin target was missed on Phoebe (0.183) and only just made on 郭芙蓉 (0.205)
-# at their first run: it is printed here, not asserted — a threshold chosen after seeing the data would be
-# a test tuned to pass.
+# adversaries hold; the 20% margin sits at the edge of the target: Phoebe 0.18 at her first run and 0.22
+# now, 郭芙蓉 0.21 at her first run and 0.18 now (the two-sided context fit and other_person without repeated
+# lines came in between). It is printed here, not asserted: a threshold chosen after seeing the data would
+# be a test tuned to pass.
 @pytest.mark.slow
 def test_phoebe_against_rachel(tmp_path: Path):
     friends(tmp_path, "Phoebe Buffay", "Rachel Green", min_margin=None)
