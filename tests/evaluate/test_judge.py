@@ -97,3 +97,24 @@ def test_the_embedded_engine_as_judge_over_http(api_server, tmp_path):  # noqa: 
     answered = sum(row.get("answered", 0) for row in result["candidates"].values())
     assert answered + result["unparseable"] == 12  # the tiny random model rarely says A or B: machinery only
     assert len((tmp_path / "j.jsonl").read_text("utf-8").splitlines()) == 12
+
+
+@pytest.mark.slow
+def test_the_lab_runs_its_configured_judge_and_reports_it(api_server, persona_files, tmp_path):  # noqa: F811
+    from persona_lab.config import parse_config
+    from persona_lab.evaluate.profile import load_profile, load_refs
+    from persona_lab.evaluate.report import markdown
+    from persona_lab.evaluate.runner import _judge
+    from persona_lab.evaluate.score import score
+
+    url, _ = api_server
+    items = load_refs(persona_files["refs"])
+    result = score(load_profile(persona_files["train"]), items, {"me": {i.id: [i.reply] for i in items}}, n_boot=30)
+    config = parse_config({"name": "j", "persona_name": "阿澈", "workspace": str(tmp_path / "ws"),
+                           "eval": {"judge": {"base_url": url, "model": "base", "n": 3, "max_tokens": 3}}},
+                          tmp_path / "j.yaml")
+    result.scores["judge"] = _judge(config, result, ["me"], 0, print)
+    judge = result.scores["judge"]
+    assert set(judge["candidates"]) == {"me", "me_elsewhere", "other_person"} and judge["questions"] == 18
+    assert (tmp_path / "ws" / "eval" / "judge.jsonl").exists()
+    assert "Judge `base` on 3 contexts" in markdown(result, "t", 0, lambda text: text)
