@@ -98,3 +98,21 @@ def test_a_candidate_may_not_take_a_control_name(persona_files, tmp_path: Path, 
     code = eval_main(["score", "--profile", str(persona_files["train"]), "--refs", str(persona_files["refs"]),
                       "--candidates", f"real={files['me']}", "--out", str(tmp_path / "o")])
     assert code == 1 and "taken by the controls" in capsys.readouterr().err
+
+
+def test_several_samples_per_context_widen_nothing_when_they_agree(persona_files, tmp_path: Path):
+    """Two lines per id are two samples: a variant whose samples are identical has the same point estimate
+    as with one sample, and one whose second sample is junk is pulled down half way."""
+    refs = eval_rows(48)
+    one = write_jsonl(tmp_path / "one.jsonl", [{"id": r["id"], "reply": r["reply"]} for r in refs])
+    twice = write_jsonl(tmp_path / "twice.jsonl", [{"id": r["id"], "reply": r["reply"]} for r in refs] * 2)
+    mixed = write_jsonl(tmp_path / "mixed.jsonl", [{"id": r["id"], "reply": r["reply"]} for r in refs]
+                        + [{"id": r["id"], "reply": BOT} for r in refs])
+    out = tmp_path / "out"
+    assert eval_main(["score", "--profile", str(persona_files["train"]), "--refs", str(persona_files["refs"]),
+                      "--candidates", f"one={one}", f"twice={twice}", f"mixed={mixed}", "--out", str(out),
+                      "--n-bootstrap", "40"]) == 0
+    v = json.loads((out / "scores.json").read_text("utf-8"))["variants"]
+    assert v["one"]["samples_per_context"] == 1 and v["twice"]["samples_per_context"] == 2
+    assert v["twice"]["composite"] == v["one"]["composite"]
+    assert v["mixed"]["composite"] < v["one"]["composite"] - 0.2 and v["mixed"]["composite"] > 0.2
