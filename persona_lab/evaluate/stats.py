@@ -85,9 +85,3 @@ def bca_interval(estimate: float, boot: np.ndarray, jackknife: np.ndarray, alpha
     low, high = np.quantile(boot, adjusted)
     return [float(low), float(high)]
 
-
-def share_above_zero(boot: np.ndarray) -> float:
-    boot = np.asarray(boot, dtype=float)
-    boot = boot[np.isfinite(boot)]
-    return float(np.mean(boot > 0)) if len(boot) else float("nan")
-

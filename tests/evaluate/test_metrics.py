@@ -155,3 +155,12 @@ def test_parroting_the_context_is_no_better_than_ignoring_it(bound):
     rows = context.rows(parrot, np.arange(items.n))
     assert context.fit_level(rows) > context.my_level + 0.2  # it "fits" its context better than I do...
     assert context.summarise(rows) < value(metrics, "context", items.replies, items) - 0.2  # ...and pays for it
+
+
+def test_the_composite_metrics_named_in_the_config_are_the_score_metrics_registered():
+    from persona_lab.config import COMPOSITE_METRICS
+    from persona_lab.evaluate.metrics import METRICS
+
+    roles = {name: METRICS.get(name).role for name in METRICS}
+    assert sorted(n for n, role in roles.items() if role == "score") == sorted(COMPOSITE_METRICS)
+    assert [n for n, role in roles.items() if role == "gate"] == ["failures"]

@@ -23,7 +23,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from persona_lab.config import COMPOSITE_METRICS
 from persona_lab.registry import Registry
 
 
@@ -54,5 +53,3 @@ METRICS.register("failures", "persona_lab.evaluate.metrics.failures:FailureModes
 METRICS.register("rouge_l", "persona_lab.evaluate.metrics.context:RougeGain")
 METRICS.register("embedding_sim", "persona_lab.evaluate.metrics.context:EmbeddingGain")
 METRICS.register("privacy", "persona_lab.evaluate.metrics.failures:PrivateLookalikes")
-
-SCORE_METRICS = COMPOSITE_METRICS  # the composite's terms (weights fitted or configured); a test checks roles
