@@ -191,7 +191,8 @@ class EvalSettings(Strict):
                                  "'minilm' (bundled, English only) or a sentence-transformers folder or hub id.")
     weights: dict[str, float] | None = Field(
         None, description="Composite weights of authorship, typicality, style and context; null (default): fitted on the "
-        "training file's latest slice to keep the controls in their known order.")
+        "training file's latest slice to keep the controls in their known order, then, once the arena has "
+        "arena.min_votes decisive votes, chosen among the weightings that keep that order to agree with the votes.")
     judge: JudgeSettings | None = Field(None, description="Automated 'real or clone?' judge; none by default.")
 
     @field_validator("weights")

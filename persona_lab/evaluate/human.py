@@ -12,11 +12,18 @@ import math
 from typing import Any
 
 
-def arena_votes(config) -> list[dict[str, Any]]:
+def arena_votes(config, with_raters: bool = False) -> list[dict[str, Any]]:
+    """The arena's votes as model_a, model_b, winner (and rater_id ``with_raters``); none without an arena."""
     from persona_lab.arena.store import ArenaStore
 
     store = ArenaStore.for_lab(config, must_exist=True)
-    return store.rating_votes() if store is not None else []
+    if store is None:
+        return []
+    with store:
+        if not with_raters:
+            return store.rating_votes()
+        return [{"model_a": v["variant_a"], "model_b": v["variant_b"], "winner": v["winner"],
+                 "rater_id": v["rater_id"]} for v in store.votes()]
 
 
 def arena_guesses(config) -> list[dict[str, Any]]:

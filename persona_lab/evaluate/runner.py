@@ -142,19 +142,20 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
     out_dir = config.workspace_dir / "eval"
     inventory = _inventory(config)
     profile = load_profile(config.data_dir / "chat_train.jsonl", seed=seed)
+    from persona_lab.evaluate.human import agreement, arena_guesses, arena_votes
+
+    votes = arena_votes(config, with_raters=True)
     result = score(profile, items, {v: replies[v] for v in variants}, weights=settings.weights,
                    n_boot=settings.n_bootstrap, seed=seed, kinds=kinds,
                    options={"inventory": inventory, "embedding_model": settings.embedding_model},
-                   progress=say)
+                   progress=say, votes=votes, min_votes=config.arena.min_votes)
     from persona_lab.evaluate.probes import canary_exposure, run_probes
 
     say("eval: privacy probes and canary exposure")
     result.scores["privacy_probes"] = run_probes(config, backend, variants, inventory,
                                                  max_tokens=settings.max_tokens, seed=seed)
     result.scores["canary_exposure"] = canary_exposure(config, backend, variants, seed)
-    from persona_lab.evaluate.human import agreement, arena_guesses, arena_votes
-
-    result.scores["arena_agreement"] = agreement(result.scores, arena_votes(config))
+    result.scores["arena_agreement"] = agreement(result.scores, votes)
     result.scores["judge"] = _judge(config, result, variants, seed, say)
     if settings.judge is not None and "candidates" in result.scores["judge"]:
         from persona_lab.evaluate.judge import agreement_with_humans

@@ -114,7 +114,7 @@ class Scoring:
         score = sum(w * values[m] for m, w in self.weights.items()) / total if total else float("nan")
         return score * values[self.gate] if self.gate else score
 
-    def _selections(self, name: str, mask: np.ndarray):
+    def selections(self, name: str, mask: np.ndarray):
         """(picks, slot) per sample index for the point estimate: every present item of that slot."""
         for slot in range(self.k[name]):
             picks = np.flatnonzero(self.present[name][:, slot] & mask)
@@ -144,9 +144,9 @@ class Scoring:
             return values
 
         groups = self.replicates.jackknife_groups
-        return {"point": [evaluate(p, s) for p, s in self._selections(name, mask)],
+        return {"point": [evaluate(p, s) for p, s in self.selections(name, mask)],
                 "boot": [evaluate(*self._draw(name, r, mask)) for r in range(self.replicates.n_boot)],
-                "jack": [[evaluate(p, s) for p, s in self._selections(name, mask & (groups != g))]
+                "jack": [[evaluate(p, s) for p, s in self.selections(name, mask & (groups != g))]
                          for g in np.unique(groups[mask])] if mask.sum() > 1 else []}
 
     @staticmethod
@@ -202,8 +202,11 @@ def interval(stat: dict[str, Any], alpha: float = ALPHA) -> list[float]:
 
 def score(profile: Profile, items: list[EvalItem], candidates: dict[str, dict[str, list[str] | str]], *,
           weights: dict[str, float] | None = None, options: dict[str, Any] | None = None, n_boot: int = 200,
-          seed: int = 0, kinds: dict[str, str] | None = None, progress=None) -> ScoreResult:
-    """Score ``candidates`` (name -> item id -> reply or list of sampled replies) and the controls."""
+          seed: int = 0, kinds: dict[str, str] | None = None, progress=None,
+          votes: list[dict[str, Any]] | None = None, min_votes: int = 30) -> ScoreResult:
+    """Score ``candidates`` (name -> item id -> reply or list of sampled replies) and the controls. With
+    ``votes`` (the arena's, each with model_a, model_b, winner, rater_id) and at least ``min_votes`` decisive
+    ones between scored variants, the weights the config leaves open are fitted to them (weights.py)."""
     say = progress or (lambda message: None)
     if len(items) < MIN_ITEMS:
         raise EvalInputError(f"{len(items)} evaluation items: at least {MIN_ITEMS} are needed for intervals")
@@ -214,6 +217,7 @@ def score(profile: Profile, items: list[EvalItem], candidates: dict[str, dict[st
     say("fitting the metrics on the training replies")
     metrics = make_metrics(profile, options)
     basis: dict[str, Any]
+    dev = None
     if weights:
         weights = {m: float(w) for m, w in weights.items() if w > 0}
         basis = {"method": "config", "text": "set in the lab config (eval.weights)"}
@@ -221,7 +225,8 @@ def score(profile: Profile, items: list[EvalItem], candidates: dict[str, dict[st
         from persona_lab.evaluate.weights import fit_weights
 
         say(f"fitting the composite's weights on {len(profile.dev)} dev items from the training file")
-        weights, basis = fit_weights(profile, metrics, n_boot=min(n_boot, 200), seed=seed)
+        dev = fit_weights(profile, metrics, n_boot=min(n_boot, 200), seed=seed)
+        weights, basis = dev.weights, dev.basis
     itemset = split(items)
     controls, notes = build_controls(itemset, profile, seed)
     all_candidates = {name: [[] if reply is None else [reply] for reply in replies]
@@ -230,10 +235,41 @@ def score(profile: Profile, items: list[EvalItem], candidates: dict[str, dict[st
         all_candidates[name] = [_samples(by_id.get(item.id)) for item in items]
     say(f"scoring {len(candidates)} candidates and {len(controls)} controls on {len(items)} contexts")
     scoring = Scoring(itemset, metrics, all_candidates, weights, n_boot, seed)
+    if dev is not None and votes:
+        basis = _fit_to_votes(scoring, dev, list(candidates), votes, min_votes, say)
     scores = _assemble(scoring, profile, list(candidates), controls, notes, kinds or {}, basis, say)
     replies = {name: {item.id: samples for item, samples in zip(items, all_candidates[name]) if samples}
                for name in all_candidates}
     return ScoreResult(scores, replies, items, notes)
+
+
+def _fit_to_votes(scoring: Scoring, dev, variants: list[str], votes: list[dict[str, Any]], min_votes: int,
+                  say) -> dict[str, Any]:
+    """Refit ``scoring``'s weights to the arena's decisive votes once there are ``min_votes``; the basis."""
+    from persona_lab.evaluate.weights import decisive_votes, weights_from_votes
+
+    decisive = decisive_votes(votes, {v for v in variants if v in scoring.rows})
+    if len(decisive) < min_votes:
+        return {**dev.basis, "text": dev.basis["text"] + f"; {len(decisive)} decisive arena votes between these "
+                f"variants, {min_votes} needed (arena.min_votes) before the votes choose the weights"}
+    say(f"fitting the composite's weights to {len(decisive)} arena votes")
+    scoring.weights, basis = weights_from_votes(dev, point_values(scoring, variants, dev.names), decisive)
+    return basis
+
+
+def point_values(scoring: Scoring, names: list[str], metrics: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per candidate: (samples, ``metrics``) values and (samples,) gate of the point estimate."""
+    everything = np.ones(scoring.items.n, dtype=bool)
+    which = scoring.score_names + ([scoring.gate] if scoring.gate else [])
+    out = {}
+    for name in names:
+        if name not in scoring.rows:
+            continue
+        per_slot = [scoring.values(name, picks, slot, which) for picks, slot in scoring.selections(name, everything)
+                    if len(picks)]
+        out[name] = (np.array([[v[m] for m in metrics] for v in per_slot]),
+                     np.array([v[scoring.gate] if scoring.gate else 1.0 for v in per_slot]))
+    return out
 
 
 def _samples(value: list[str] | str | None) -> list[str]:

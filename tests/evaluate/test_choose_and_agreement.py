@@ -88,3 +88,19 @@ def test_agreement_with_votes(tmp_path: Path):
     assert result["metrics"]["style"]["battle_agreement"] == 1.0 and result["metrics"]["style"]["battles"] == 16
     flipped = [dict(v, winner="model_b") if v["winner"] == "model_a" else v for v in votes]
     assert agreement(SCORES, flipped)["metrics"]["fidelity"]["battle_agreement"] == 0.0
+
+
+def test_arena_votes_for_the_weight_fit_carry_their_raters(tmp_path: Path):
+    from persona_lab.evaluate.human import arena_votes
+
+    config = lab(tmp_path, min_votes=20)
+    assert arena_votes(config, with_raters=True) == []  # no arena yet: no votes, and no store created
+    assert not (config.workspace_dir / "arena.db").exists()
+    store = ArenaStore.for_path(config.workspace_dir / "arena.db")
+    vote(store, "chat91", "chat72", "model_a")
+    vote(store, "chat55", "chat72", "tie")
+    votes = arena_votes(config, with_raters=True)
+    assert [(v["model_a"], v["model_b"], v["winner"]) for v in votes] == [("chat91", "chat72", "model_a"),
+                                                                           ("chat55", "chat72", "tie")]
+    assert len({v["rater_id"] for v in votes}) == 2 and all(v["rater_id"] for v in votes)
+    assert arena_votes(config) == [{k: v[k] for k in ("model_a", "model_b", "winner")} for v in votes]
