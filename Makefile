@@ -31,11 +31,12 @@ demo: $(STAMP)
 
 # The Joey Tribbiani lab. The Friends transcripts are third-party and never in this repository: they are
 # read from ../shared/data/friends/ beside it, or from wherever PERSONA_LAB_FRIENDS points.
-# About 30 minutes on 2 CPU cores; then only the report is copied to results/joey/ (committed).
+# Hours on a 2-core CPU at one thread (training 150 steps, then 5 variants x 250 contexts x 2 samples; see
+# results/BENCHMARKS.md); then only the report, its plots and the replies are copied to results/joey/ (committed).
 export PERSONA_LAB_FRIENDS ?= $(abspath ../shared/data/friends/friends_s01-s08.jsonl)
 # The variants' generated replies are published too, so tests/test_published_results.py can recompute the scores.
 # One thread, whatever the machine: a different thread count changes the order of float sums, so the adapters
-# and the sampled replies drift; pinned, the published numbers reproduce on any machine (about 1.5x slower).
+# and the sampled replies drift; pinned, the published numbers can reproduce on any machine (and it is slower).
 JOEY_THREADS ?= 1
 JOEY_PUBLISHED := report.md scores.json metrics.png lengths.png style.png
 joey: $(STAMP)
