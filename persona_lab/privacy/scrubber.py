@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from persona_lab.privacy.detectors import RANK_BLOCKED, RANK_WORDLIST, Hit, detectors_for
+from persona_lab.privacy.detectors import RANK_BLOCKED, RANK_WORDLIST, Hit, detectors_for, fold_width
 from persona_lab.privacy.names import WordMatcher, clean_words, usable_contact_names
 
 TYPES = (
@@ -54,21 +54,6 @@ class ScrubResult:
 
     text: str
     found: list[Found] = field(default_factory=list)
-
-
-# Full-width digits, Latin letters and the symbols used inside values fold to ASCII, one character for
-# one, so offsets into the folded text are offsets into the original. Full-width punctuation (，。：！？)
-# is left alone: it ends values the way it ends sentences.
-_FOLD = {cp: cp - 0xFEE0 for cp in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
-_FOLD.update({ord(ch): ord(ch) - 0xFEE0 for ch in "＠＋－（）＃．＿"})
-_NEEDS_FOLD = re.compile("[" + "".join(map(chr, sorted(_FOLD))) + "]")
-
-
-def fold_width(text: str) -> str:
-    """``text`` with full-width digits/letters/value symbols as ASCII; same length."""
-    if text.isascii() or _NEEDS_FOLD.search(text) is None:  # a search is cheaper than translate
-        return text
-    return text.translate(_FOLD)
 
 
 def resolve_overlaps(hits: list[Hit]) -> list[Hit]:
@@ -140,9 +125,9 @@ class Scrubber:
         protected = [m.span() for m in _PLACEHOLDER_RE.finditer(text)] if "[" in text else []
         probe = _neutralise(text, protected) if protected else text
         hits: list[Hit] = []
-        detectors = detectors_for(probe)
+        folded = fold_width(probe)
+        detectors = detectors_for(folded)
         if detectors:
-            folded = fold_width(probe)
             for detect in detectors:
                 hits += detect(folded)
         if self._names:
