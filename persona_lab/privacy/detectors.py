@@ -80,10 +80,11 @@ _CN_LANDLINE = re.compile(
 )
 _INTERNATIONAL = re.compile(r"(?<![A-Za-z0-9+])(?<!\d[ \-])(?:\+|(?<!\d)00)[1-9](?:[ \-.()（）]{0,2}\d){6,16}(?!\d)")
 _US_DOMESTIC = re.compile(r"(?<![\d+])(?<!\d[ \-])(?:\(\d{3}\) ?|\d{3}[\-. ])\d{3}[\-. ]\d{4}(?!\d)")
-# A local number (no area code) counts only right after a phone cue word.
+# A local number counts only right after a phone cue word; so does one with an area code that
+# ``phonenumbers`` does not know as Chinese (Taiwan's 02-2362-1234 written without +886).
 _CUED_LOCAL = re.compile(
     r"(?:电话|座机|固话|号码|(?<![A-Za-z])(?:[Tt]el|TEL|[Pp]hone|PHONE))[^\dA-Za-z\n]{0,3}?"
-    r"(?<!\d)([2-9]\d{2,3}" + _SEP + r"?\d{4})(?!\d)"
+    r"(?<!\d)((?:0\d{1,3}" + _SEP + r"?)?[2-9]\d{2,3}" + _SEP + r"?\d{4})(?!\d|" + _SEP + r"\d)"
 )
 
 
@@ -131,7 +132,10 @@ def detect_phones(text: str) -> list[Hit]:
 # The first digit comes before the look-behinds (which then look one character further back) so each
 # pattern starts with a character class and the regex engine can skip fast to candidate digits.
 _ID_CANDIDATE = re.compile(r"[1-9](?<!\d.)(?<!\d[ \-].)(?:" + _SEP + r"?\d){16}" + _SEP + r"?[\dXx](?![\dXx])")
-_CARD_CANDIDATE = re.compile(r"[3-6](?<!\d.)(?<!\d[ \-].)(?:" + _SEP + r"?\d){15,18}(?!\d)")
+# 16-19 digits, or American Express's 15 (34/37, printed 4-6-5).
+_CARD_CANDIDATE = re.compile(
+    r"[3-6](?<!\d.)(?<!\d[ \-].)(?:(?<=3)[47](?:" + _SEP + r"?\d){13}(?!" + _SEP + r"?\d)|(?:" + _SEP + r"?\d){15,18})(?!\d)"
+)
 # Numbers right after these words are order/tracking/transaction numbers, not ID numbers or cards.
 _NOT_PERSONAL_CUE = re.compile(
     r"(?:订单|单号|运单|快递|物流|流水|交易|发票|工单|编号|批次|序列号|"
@@ -183,7 +187,7 @@ def detect_bank_cards(text: str) -> list[Hit]:
 # ------------------------------------------------------------------------------------ email, URL, IP
 _TLDS = r"(?:com|cn|net|org|io|me|cc|co|top|xyz|info|dev|app|ai|edu|gov|tv|hk|tw|jp|uk|us)"
 _EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}[@＠]"
+    r"(?<![A-Za-z0-9._%+\-'])[A-Za-z0-9][A-Za-z0-9._%+\-']{0,63}[@＠]"
     r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
 )
 _URL_BODY = r"[^\s<>\"'`{}|\\^\[\]\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
@@ -309,38 +313,63 @@ def detect_plates(text: str) -> list[Hit]:
 
 
 # ---------------------------------------------------------------------------------------- addresses
-# Chinese addresses are found from their numbered core (路/街 + 号, 小区/花园… + 栋/单元, 栋 + 单元/室) and
-# extended left over place-name characters (up to 20: 北京市朝阳区建国 of 建国路88号). With no word
-# boundaries, the extension stops at punctuation, digits, Latin text and a list of function characters
-# that rarely occur in place names ("我住在", "寄到", "的"); otherwise it may take in a few extra characters.
+# Chinese addresses are found from their numbered core and extended left over place-name characters (up
+# to 20: 北京市朝阳区建国 of 建国路88号). Cores, as addresses are written across the provinces:
+# - a road (路/街/道/巷/弄/胡同/大道…), an optional section (一环路南一段, 罗斯福路四段, 皇后大道中) and a
+#   number ending in 号, or a lane number (武康路115弄, then 2号 …);
+# - an estate or village word (小区/花园/新村/村 …) and a building, unit, group or lane number
+#   (幸福里小区7号楼, 望城村五组, 石牌村3巷7号, 金地花园A座), or a village and a house number (东关村86号;
+#   not 公园3号, a park gate);
+# - a building number with a unit or room after it (9栋2单元, 312号楼1单元1801);
+# - an administrative area (…区/县/镇/乡/街道) and, within a few place characters, a house number (玄武区四牌楼2号).
+# With no word boundaries, the extension stops at punctuation, digits, Latin text and a list of function
+# characters that rarely occur in place names ("我住在", "寄到", "的"); otherwise it may take in a few
+# extra characters.
 _STOP = set("在住到去是的了我你他她它们从往寄送放搬拿接就还也跟给把被让址说要想吧呢啊哦嗯呀么着过等与或及对向离近旁边附")
 _MAX_PLACE_CHARS = 20
 _NUM = r"(?:\d{1,5}|[" + _CN_NUMERALS + r"]{1,5})"
-_UNIT = _NUM + r"(?:-" + _NUM + r")?(?:号楼|号院|号|栋|幢|座|单元|层|楼|室|期|区|弄|排)"
+_UNIT = _NUM + r"(?:-" + _NUM + r")?(?:号楼|号院|号|栋|幢|座|单元|层|楼|室|期|区|弄|排|门|组|巷)"
 _PLACE_CLASS = r"[\u4e00-\u9fffA-Za-z·]"
 _LETTER_UNIT = r"[A-Z](?:座|栋|幢|区)"  # A座, B栋
 _TAIL = (
-    r"(?:" + _PLACE_CLASS + r"{0,12}?(?:" + _UNIT + r"|" + _LETTER_UNIT + r")|-?(?<!\d)\d{3,4}(?!\d)(?:室|房)?)"
+    r"(?:" + _PLACE_CLASS + r"{0,12}?(?:" + _UNIT + r"|" + _LETTER_UNIT + r")|-?(?<!\d)\d{3,4}(?!\d)(?:室|房)?"
+    r"|附" + _NUM + "号)"
 )
-_ROAD_WORDS = ("大街", "大道", "胡同", "路", "街", "巷", "弄")
+_ROAD_WORDS = ("大街", "大道", "胡同", "路", "街", "道", "巷", "弄", "巷子")
 _ESTATE_WORDS = ("小区", "花园", "家园", "公寓", "新村", "大厦", "广场", "中心", "公馆", "华府", "苑", "园", "村", "城",
                  "府", "庭", "湾", "坊", "里")
 _BUILDING_WORDS = ("号楼", "栋", "幢")
+_AREA_WORDS = ("区", "县", "镇", "乡", "街道")
+_SECTION = r"(?:[东南西北中](?=\d|[" + _CN_NUMERALS + r"]|段)|(?:[东南西北中]?" + _NUM + r"?段))?"
 _ROAD_CORE = re.compile(
-    "(?:" + "|".join(_ROAD_WORDS) + r")(?<!\d)" + _NUM + r"(?:-\d{1,4})?号(?:院)?(?:" + _TAIL + r")*"
+    "(?:" + "|".join(_ROAD_WORDS) + ")" + _SECTION + r"(?<!\d)" + _NUM + r"(?:-\d{1,4})?(?:号(?:院)?|弄)"
+    + r"(?:" + _TAIL + r")*"
 )
 _ESTATE_CORE = re.compile(
     "(?:" + "|".join(_ESTATE_WORDS) + ")"
-    + r"(?:" + _NUM + r"(?:号楼|号院|栋|幢|座|期|单元)|" + _NUM + r"区(?=" + _TAIL + r"))(?:" + _TAIL + r")*"
+    + r"(?:" + _NUM + r"(?:号楼|号院|栋|幢|座|期|单元|组|巷|弄)|(?<=村)" + _NUM + "号|" + _NUM + r"区(?=" + _TAIL + r")|"
+    + _LETTER_UNIT + r")(?:" + _TAIL + r")*"
 )
 _BUILDING_CORE = re.compile(_NUM + "(?:" + "|".join(_BUILDING_WORDS) + r")(?:" + _TAIL + r")+")
-# The house number may follow other digits ("...13812 Baker Street" once width-folded): a glued number
-# is no reason to leave a street address unmasked.
+_AREA_CORE = re.compile(
+    "(?:" + "|".join(_AREA_WORDS) + ")" + r"[\u4e00-\u9fff]{2,12}?(?<!\d)" + _NUM + r"(?:号|弄|组)(?:" + _TAIL + r")*"
+)
+# USPS Publication 28 street suffixes (the common ones, full and abbreviated) and secondary unit
+# designators; UK "Flat N," before the house number. The house number may follow other digits
+# ("...13812 Baker Street" once width-folded): a glued number is no reason to leave an address unmasked.
+_EN_STREET = (
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Ter|"
+    r"Close|Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Loop|Trail|Trl|Row|Walk|Alley|Plaza|Grove|"
+    r"Gardens|Mews|Hill)"
+)
+_EN_UNIT = (
+    r"(?:,?\s*(?:(?:Apt|Apartment|Suite|Ste|Unit|Flat|Room|Rm|Fl|Floor|Bldg|Building)\.?\s*#?|#)[A-Za-z0-9\-]+"
+    r"|,\s*\d{1,3}(?:st|nd|rd|th)\s+Floor)?"
+)
 _EN_ADDRESS = re.compile(
-    r"(?<![A-Za-z])\d{1,5}[A-Za-z]?\s+(?:[A-Z][A-Za-z'.\-]*\s+){1,4}"
-    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|"
-    r"Close|Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy)\b\.?"
-    r"(?:,?\s*(?:Apt|Apartment|Suite|Unit|Flat|#)\.?\s*#?[A-Za-z0-9\-]+)?"
+    r"(?:(?<![A-Za-z])Flat\s+\d{1,4}[A-Za-z]?,?\s+)?"
+    r"(?<![A-Za-z])\d{1,5}[A-Za-z]?\s+(?:(?:[A-Z][A-Za-z'.\-]*|\d{1,3}(?:st|nd|rd|th))\s+){1,4}"
+    + _EN_STREET + r"\b\.?(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\b)?" + _EN_UNIT
 )
 
 
@@ -358,14 +387,14 @@ def _place_start(text: str, core_start: int) -> int:
 
 def detect_addresses(text: str) -> list[Hit]:
     hits: list[Hit] = []
-    for core in (_ROAD_CORE, _ESTATE_CORE):
+    for core in (_ROAD_CORE, _ESTATE_CORE, _AREA_CORE):
         for m in core.finditer(text):
             start = _place_start(text, m.start())
             if start < m.start():  # a bare "路88号" with no name in front is not an address
                 hits.append((start, m.end(), "ADDRESS", RANK_LOOSE))
     for m in _BUILDING_CORE.finditer(text):
         if m.start() == 0 or not (text[m.start() - 1].isdigit() or text[m.start() - 1] in _CN_NUMERALS):
-            hits.append((m.start(), m.end(), "ADDRESS", RANK_LOOSE))
+            hits.append((_place_start(text, m.start()), m.end(), "ADDRESS", RANK_LOOSE))
     hits += [(m.start(), m.end(), "ADDRESS", RANK_LOOSE) for m in _EN_ADDRESS.finditer(text)]
     return hits
 
@@ -377,10 +406,16 @@ def detect_addresses(text: str) -> list[Hit]:
 # so its rest first takes the whole run.
 _CN_NUM_CLASS = "[" + _CN_NUMERALS + "]"
 ADDRESS_TRIGGERS: tuple[tuple[str, str], ...] = (
-    ("[" + "".join(sorted({w[-1] for w in _ROAD_WORDS + _ESTATE_WORDS})) + "]", r"[\d" + _CN_NUMERALS + "]"),
+    # _ROAD_CORE (road word, then a section or a number), _ESTATE_CORE (estate word, then a number or a
+    # letter unit), _AREA_CORE (area word, then place characters and a number; the number's unit is 号,
+    # 弄 or 组, which the part ahead checks is there within a few characters)
+    ("[" + "".join(sorted({w[-1] for w in _ROAD_WORDS + _ESTATE_WORDS})) + "]",
+     r"(?:[东南西北中]|[\d" + _CN_NUMERALS + r"]|[A-Z](?:座|栋|幢|区)|段)"),
+    ("[" + "".join(sorted({w[-1] for w in _AREA_WORDS})) + "]",
+     r"[\u4e00-\u9fff]{2,12}?[\d" + _CN_NUMERALS + "]"),
     (r"\d", r"\d*+(?:" + "|".join(_BUILDING_WORDS) + ")"),
     (_CN_NUM_CLASS, _CN_NUM_CLASS + "*+(?:" + "|".join(_BUILDING_WORDS) + ")"),
-    (r"\d", r"\d*+[A-Za-z]?\s+[A-Z]"),
+    (r"\d", r"\d*+[A-Za-z]?\s+(?:[A-Z]|\d)"),
 )
 
 
