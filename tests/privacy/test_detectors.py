@@ -6,7 +6,6 @@ Numbers here are fake but format-valid (IDs checked with GB 11643, cards with Lu
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from persona_lab.privacy.detectors import (
     fold_width,
     trigger,
 )
+from persona_lab.privacy.labelled import load_labelled
 
 ID_X = "11010519491231002X"  # the standard's own example; check character X
 ID_DIGIT = "440106198212018141"
@@ -176,10 +176,9 @@ def test_gate_never_hides_a_detection_in_the_labelled_sets() -> None:
 
 
 def _labelled_texts() -> list[str]:
-    texts = []
-    for path in sorted((Path(__file__).parents[1] / "fixtures" / "privacy").glob("*.jsonl")):
-        texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return texts
+    folder = Path(__file__).parents[1] / "fixtures" / "privacy"
+    paths = [folder / "pii_labelled.jsonl", *sorted(folder.glob("public_forms*.txt"))]
+    return [line["text"] for path in paths for line in load_labelled(path)]
 
 
 CUE_WINDOW = 40  # cue words (QQ, 密码, 微信号 …) sit next to the value, within a few characters
