@@ -82,3 +82,16 @@ def test_a_surrogate_in_a_reply_is_masked_and_counted_as_invented(tmp_path):
         text, _ = guard.check(f"{fake_name}的电话是{fake_phone}")
         assert fake_name not in text and fake_phone not in text, (mode, text)
         assert guard.summary() == {"real_leaks": {}, "invented": {"NAME": 1, "PHONE": 1}}, mode
+
+
+@pytest.mark.parametrize("size", [1, 3, 8])
+def test_streaming_with_surrogates_never_shows_a_value(tmp_path, size):
+    _surrogate_lab(tmp_path)
+    guard = ReplyGuard.for_lab(tmp_path, mode="surrogate")
+    pieces = [REPLY[i:i + size] for i in range(0, len(REPLY), size)]
+    shown = ""
+    for piece in guard.stream(iter(pieces)):
+        shown += piece
+        for value in (REAL_PHONE, "138 1234", REAL_ID[:10], PARTNER, "lin.che.dev"):
+            assert value not in shown
+    assert shown == guard.check(REPLY)[0] and "[" not in shown
