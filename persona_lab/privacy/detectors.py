@@ -363,8 +363,12 @@ _ESTATE_CORE = re.compile(
     + _LETTER_UNIT + r")(?:" + _TAIL + r")*"
 )
 _BUILDING_CORE = re.compile(_NUM + "(?:" + "|".join(_BUILDING_WORDS) + r")(?:" + _TAIL + r")+")
+# Between the area and the number only place-name characters: no function word and no time word, or
+# "我们小区周五3号开会" (a date: the 3rd) would read as an address.
+_TIME_CHARS = "年月日号周星期天今明昨前后早晚午夜点时初底上下半"
 _AREA_CORE = re.compile(
-    "(?:" + "|".join(_AREA_WORDS) + ")" + r"[\u4e00-\u9fff]{2,12}?(?<!\d)" + _NUM + r"(?:号|弄|组)(?:" + _TAIL + r")*"
+    "(?:" + "|".join(_AREA_WORDS) + ")" + "(?:(?![" + "".join(sorted(_STOP)) + _TIME_CHARS + r"])[\u4e00-\u9fff]){2,12}?"
+    r"(?<!\d)" + _NUM + r"(?:号|弄|组)(?:" + _TAIL + r")*"
 )
 # USPS Publication 28 street suffixes (the common ones, full and abbreviated) and secondary unit
 # designators; UK "Flat N," before the house number. The house number may follow other digits
