@@ -77,6 +77,7 @@ bench: $(STAMP)
 	$(BIN)/python eval/bench_score.py
 	$(BIN)/python eval/bench_ingest.py
 	$(BIN)/python eval/bench_scrub.py
+	$(BIN)/python eval/bench_pii.py
 	$(BIN)/persona-lab ingest --config configs/demo.yaml --quiet
 	OMP_NUM_THREADS=$(DEMO_THREADS) $(BIN)/python eval/bench_train.py
 

@@ -51,6 +51,9 @@ class IngestSettings(Strict):
 
 class PrivacySettings(Strict):
     enabled: bool = Field(True, description="Mask private values in every message before it is written.")
+    mode: Literal["surrogate", "placeholder"] = Field(
+        "surrogate", description="surrogate: replace each private value with a consistent realistic fake of its "
+        "type and shape (the same value, the same fake); placeholder: with [TYPE] (brackets a clone learns to say).")
     extra_names: list[str] = Field(default_factory=list, description="Names to mask besides the contacts found in the exports.")
     blocked_words: list[str] = Field(default_factory=list, description="Words or phrases to mask wherever they appear.")
     mask_contact_names: bool = Field(True, description="Mask contacts' names found in the export and pseudonymise people in output files.")

@@ -4,12 +4,14 @@ scrubbing), train both adapters for a few steps, blend 5:5/7:2/9:1, evaluate eve
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
 from persona_lab.cli import main
+from persona_lab.privacy import TYPES
 from tests.conftest import ROOT
 
 
@@ -41,6 +43,15 @@ def test_run_loop_end_to_end_on_the_sample_persona(tmp_path: Path, capsys):
     assert all(v in (data / "chat_train.jsonl").read_text("utf-8") for v in values)
     assert not any(v in (data / name).read_text("utf-8") for v in values
                    for name in ("chat_eval.jsonl", "messages.jsonl", "blog_train.jsonl"))
+    # privacy.mode surrogate (the demo's default): no planted private value in any file the loop wrote
+    # (data, adapters, blends, replies, reports), and no training or evaluation text with a placeholder
+    planted = json.loads((ROOT / "sample" / "planted_private.json").read_text("utf-8"))
+    written = [p for p in (tmp_path / "demo").rglob("*") if p.is_file()]
+    assert len(written) > 20
+    assert [(item["value"], p.name) for p in written for item in planted
+            if item["value"].encode("utf-8") in p.read_bytes()] == []
+    for name in ("chat_train.jsonl", "chat_eval.jsonl", "blog_train.jsonl"):
+        assert not re.search(r"\[(?:" + "|".join(TYPES) + r")(?:#\d+)?\]", (data / name).read_text("utf-8")), name
     report = (tmp_path / "demo" / "eval" / "report.md").read_text("utf-8")
     assert "## Privacy probes" in report and "## Canary exposure" in report and "*real* (control)" in report
     cached = (tmp_path / "demo" / "eval" / "replies" / "chat72.jsonl").read_text("utf-8").splitlines()

@@ -1,9 +1,11 @@
-"""The bundled demo persona, ingested with configs/demo.yaml: every planted private value is masked
-everywhere under the lab's data folder, and the look-alikes that are not private survive."""
+"""The bundled demo persona, ingested with configs/demo.yaml: every planted private value is replaced
+everywhere under the lab's data folder (by surrogates, the default, or by placeholders), and the
+look-alikes that are not private survive."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import yaml
 
 from persona_lab.config import parse_config
 from persona_lab.ingest.stage import run_ingest
+from persona_lab.privacy import TYPES
 from tests.conftest import ROOT
 
 
@@ -33,13 +36,48 @@ def test_no_planted_private_value_survives_anywhere(demo_lab: Path):
     assert leaks == []
 
 
-def test_lookalikes_survive_and_masks_are_typed(demo_lab: Path):
+@pytest.fixture(scope="module")
+def placeholder_lab(tmp_path_factory) -> Path:
+    workspace = tmp_path_factory.mktemp("demo-placeholder")
+    raw = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text("utf-8"))
+    raw["workspace"] = str(workspace)
+    raw["privacy"]["mode"] = "placeholder"
+    run_ingest(parse_config(raw, ROOT / "configs" / "demo.yaml"), progress=False)
+    return workspace
+
+
+def test_lookalikes_survive_and_masks_are_typed(placeholder_lab: Path):
     lookalikes = json.loads((ROOT / "sample" / "planted_lookalikes.json").read_text("utf-8"))
-    text = (demo_lab / "data" / "messages.jsonl").read_text("utf-8")
+    text = (placeholder_lab / "data" / "messages.jsonl").read_text("utf-8")
     missing = [item["value"] for item in lookalikes if item["value"] not in text]
     assert missing == []
     for placeholder in ("[PHONE]", "[ID]", "[BANKCARD]", "[ADDRESS]", "[PASSWORD]", "[NAME]", "[EMAIL]"):
         assert placeholder in text, placeholder
+
+
+PLACEHOLDER = re.compile(r"\[(?:" + "|".join(TYPES) + r")(?:#\d+)?\]")
+
+
+def test_surrogates_leave_no_brackets_and_keep_look_alikes(demo_lab: Path):
+    """The default (surrogate) mode: no training or evaluation text carries a placeholder (the demo had 73
+    of 382 training samples with [NAME…] before), look-alikes survive, and each planted type was replaced."""
+    for name in ("messages.jsonl", "chat_train.jsonl", "chat_eval.jsonl", "blog_train.jsonl"):
+        text = (demo_lab / "data" / name).read_text("utf-8")
+        assert PLACEHOLDER.findall(text) == [], name
+    lookalikes = json.loads((ROOT / "sample" / "planted_lookalikes.json").read_text("utf-8"))
+    text = (demo_lab / "data" / "messages.jsonl").read_text("utf-8")
+    assert [item["value"] for item in lookalikes if item["value"] not in text] == []
+    counts = json.loads((demo_lab / "data" / "pii_report.json").read_text("utf-8"))["counts"]
+    assert {"PHONE", "ID", "BANKCARD", "ADDRESS", "PASSWORD", "NAME", "EMAIL"} <= set(counts)
+
+
+def test_surrogates_are_consistent_across_the_corpus(demo_lab: Path):
+    """The partner's given name (extra_names: 晚晴) becomes one fake everywhere: the fake list holds it once and
+    that fake appears in several files."""
+    fakes = json.loads((demo_lab / "data" / "surrogate_names.json").read_text("utf-8"))["names"]
+    assert fakes and "晚晴" not in fakes and "苏晚晴" not in fakes
+    texts = {name: (demo_lab / "data" / name).read_text("utf-8") for name in ("chat_train.jsonl", "messages.jsonl")}
+    assert any(all(fake in text for text in texts.values()) for fake in fakes)
 
 
 def test_pii_report_has_hashes_and_no_raw_values(demo_lab: Path):

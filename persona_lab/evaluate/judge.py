@@ -158,7 +158,9 @@ def _read_cache(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     out = {}
-    for line in path.read_text("utf-8").splitlines():
+    # split on "\n" only: str.splitlines also splits on \x85, \u2028 … which a generated reply may hold and
+    # json.dumps(ensure_ascii=False) writes as they are (a tiny model's reply with \x85 broke a cache)
+    for line in path.read_text("utf-8").split("\n"):
         if line.strip():
             row = json.loads(line)
             out[row["key"]] = row["answer"]

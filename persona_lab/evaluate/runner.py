@@ -49,7 +49,9 @@ def read_samples(path: Path) -> dict[str, list[str]]:
     if not path.exists():
         return {}
     by_id: dict[str, dict[int, str]] = {}
-    for line in path.read_text("utf-8").splitlines():
+    # split on "\n" only: str.splitlines also splits on \x85, \u2028 … which a generated reply may hold and
+    # json.dumps(ensure_ascii=False) writes as they are (a tiny model's reply with \x85 broke a cache)
+    for line in path.read_text("utf-8").split("\n"):
         if line.strip():
             row = json.loads(line)
             by_id.setdefault(row["id"], {})[int(row.get("sample", 0))] = row["reply"]

@@ -2,7 +2,8 @@
 
 Consecutive turns of one role are joined into one message, because several chat templates require
 user/assistant alternation. In group chats each line of others carries its speaker ("name: text");
-with privacy on, the name is a stable per-chat pseudonym ("[NAME#2]"), never the real one.
+with privacy on, the name is the speaker's surrogate (a consistent fake name, privacy.mode surrogate) or a
+stable per-chat pseudonym ("[NAME#2]", mode placeholder), never the real one.
 A reply with nothing before it in its session opens a conversation: it is kept, and its user turn is
 the explicit opener marker, so the model also learns how I start chats.
 """
@@ -10,6 +11,7 @@ the explicit opener marker, so the model also learns how I start chats.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from persona_lab.config import IngestSettings, facet_phrase
@@ -21,11 +23,14 @@ class Speakers:
     """Per-chat stable pseudonyms for group speakers."""
 
     reveal_names: bool
+    surrogate: Callable[[Turn], str] | None = None  # a fake name per speaker, used instead of [NAME#n]
     _aliases: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def label(self, turn: Turn) -> str:
         if self.reveal_names:
             return turn.sender
+        if self.surrogate is not None:
+            return self.surrogate(turn)
         key = (turn.chat_id, turn.sender_id)
         if key not in self._aliases:
             count = sum(1 for chat, _ in self._aliases if chat == turn.chat_id)

@@ -6,6 +6,7 @@ Writes under ``<workspace>/data/``:
   chat_eval.jsonl    the held-out latest replies: {"id","facet","context","reply",...}
   ingest_report.json per file and in total: read, kept, dropped{reason: n}; read == kept + sum(dropped)
   pii_report.json    counts by type and keyed hashes of what was masked (never raw values)
+  surrogate_names.json  the fake names that replaced real ones (privacy.mode surrogate), for the reply guard
   DATA_CARD.md       counts, facets, reply lengths, my distinctive words
 
 How it streams: files are read one record at a time; only per-chat state (a few turns) and one float
@@ -251,7 +252,7 @@ def _dumps(obj: Any) -> str:
 
 def run_ingest(config: LabConfig, *, canaries: int | None = None, progress: bool = True) -> IngestResult:
     """Run the whole ingest stage for ``config``; see the module docstring for what it writes."""
-    from persona_lab.privacy import PiiInventory, Scrubber, load_or_create_secret
+    from persona_lab.privacy import PiiInventory, Scrubber, Surrogates, load_or_create_secret
 
     files = expand_sources(config)
     if not files:
@@ -265,13 +266,16 @@ def run_ingest(config: LabConfig, *, canaries: int | None = None, progress: bool
                         secret=secret)
     inventory = PiiInventory(secret)
     scrub: Callable[[str], str]
+    surrogates: Surrogates | None = None
     if privacy.enabled:
         names = contact_names(files, config, identity) if privacy.mask_contact_names else set()
         scrubber = Scrubber(known_names=names, extra_names=privacy.extra_names,
                             blocked_words=privacy.blocked_words)
+        if privacy.mode == "surrogate":
+            surrogates = Surrogates(secret, real_names=scrubber.names)
 
         def scrub(text: str) -> str:
-            result = scrubber.scrub(text)
+            result = scrubber.scrub(text, replace=surrogates)
             for found in result.found:
                 inventory.add(found)
             return result.text
@@ -281,7 +285,8 @@ def run_ingest(config: LabConfig, *, canaries: int | None = None, progress: bool
 
     writers = _Writers(data_dir)
     try:
-        result = _ingest_into(config, files, identity, scrub, writers, data_dir, progress)
+        result = _ingest_into(config, files, identity, scrub, writers, data_dir, progress,
+                              _speaker_surrogate(surrogates) if identity.pseudonymise else None)
         writers.commit()
     except BaseException:
         writers.abort()
@@ -291,6 +296,7 @@ def run_ingest(config: LabConfig, *, canaries: int | None = None, progress: bool
         report["blog"] = ingest_blog(config, data_dir, scrub)
     pii_report = inventory.to_report()  # chat and blog text both went through `scrub`
     (data_dir / "pii_report.json").write_text(json.dumps(pii_report, ensure_ascii=False, indent=1), "utf-8")
+    write_surrogate_names(data_dir, surrogates)
     report["privacy"] = {"enabled": privacy.enabled, "masked": pii_report.get("counts", {})}
     n_canaries = privacy.canaries if canaries is None else canaries
     if n_canaries:
@@ -305,13 +311,39 @@ def run_ingest(config: LabConfig, *, canaries: int | None = None, progress: bool
     return IngestResult(data_dir, report, out)
 
 
+def _speaker_surrogate(surrogates: Any) -> Callable[[Turn], str] | None:
+    """A group speaker's label in surrogate mode: the surrogate of their display name, the same fake name
+    the scrubber puts where the text mentions them (a name it cannot use gets one keyed on the sender id)."""
+    if surrogates is None:
+        return None
+
+    def label(turn: Turn) -> str:
+        name = " ".join(turn.sender.split())
+        if len(name) >= 2 and any(ch.isalpha() for ch in name) and not _ID_LIKE.match(name):
+            return surrogates.value("NAME", name)
+        return surrogates.value("NAME", f"speaker\x1f{turn.sender_id}", shape="某某某")
+    return label
+
+
+def write_surrogate_names(data_dir: Path, surrogates: Any) -> None:
+    """``surrogate_names.json``: the fake names handed out, so the reply guard can mask them on output (names
+    are found from lists, not by pattern). Fakes only: nothing in it links a fake to a real person."""
+    path = data_dir / "surrogate_names.json"
+    if surrogates is None:
+        path.unlink(missing_ok=True)
+        return
+    record = {"note": "Fake names that replaced real ones in this lab's data (privacy.mode surrogate). Not personal "
+              "data; the reply guard masks them and reports them as invented.", "names": sorted(surrogates.names)}
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", "utf-8")
+
+
 def _ingest_into(config: LabConfig, files: list[tuple[Path, str, frozenset[str]]], identity: Identity,
                  scrub: Callable[[str], str], writers: _Writers, data_dir: Path,
-                 progress: bool) -> dict[str, Any]:
+                 progress: bool, speaker_surrogate: Callable[[Turn], str] | None = None) -> dict[str, Any]:
     settings = config.ingest
     facets = facet_lookup(config)
     me_name = config.persona_name or (config.me[0] if config.me else "me")
-    speakers = Speakers(reveal_names=not identity.pseudonymise)
+    speakers = Speakers(reveal_names=not identity.pseudonymise, surrogate=speaker_surrogate)
     messages_out = writers.open("messages.jsonl")
     timestamps = array("d")
     facet_counts: Counter = Counter()

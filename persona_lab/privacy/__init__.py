@@ -1,8 +1,9 @@
-"""Privacy: detect private values in chat text, mask them with typed placeholders, keep keyed hashes.
+"""Privacy: detect private values in chat text, replace them with surrogates or placeholders, keep keyed hashes.
 
 - ``Scrubber`` finds phones, ID numbers, bank cards, emails, URLs, IPs, QQ/WeChat ids, passwords,
   addresses, licence plates, known contact names and blocked words, and masks them as ``[TYPE]``
-  (``PLACEHOLDERS``); a message is never dropped.
+  (``PLACEHOLDERS``) or, with ``Surrogates``, replaces each with a consistent realistic fake of its type
+  and shape (the default at ingest: privacy.mode surrogate); a message is never dropped.
 - ``PiiInventory`` records counts and HMAC-SHA256 hashes (key: ``load_or_create_secret``) of what was found,
   never raw values, so later stages can tell a real leak from an invented value.
 - ``make_canaries`` makes fake secret-shaped values to plant in training copies (exposure test).
@@ -20,6 +21,7 @@ from persona_lab.privacy.inventory import (
     normalise_value,
 )
 from persona_lab.privacy.scrubber import PLACEHOLDERS, TYPES, Found, Scrubber, ScrubResult
+from persona_lab.privacy.surrogates import Surrogates
 
 __all__ = [
     "PLACEHOLDERS",
@@ -31,6 +33,7 @@ __all__ = [
     "ScrubResult",
     "Scrubber",
     "SecretPermissionError",
+    "Surrogates",
     "canary_record",
     "load_or_create_secret",
     "make_canaries",

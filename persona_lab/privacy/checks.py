@@ -67,9 +67,12 @@ def luhn_ok(digits: str) -> bool:
 
 
 def is_valid_bank_card(value: str) -> bool:
-    """16-19 digits that pass Luhn and start like a payment card (3-6: Amex/JCB, Visa, Mastercard, UnionPay)."""
+    """16-19 digits (or American Express's 15, opening 34/37) that pass Luhn and start like a payment card
+    (3-6: Amex/JCB, Visa, Mastercard, UnionPay)."""
     digits = ascii_digits(value)
-    if "X" in digits or not 16 <= len(digits) <= 19 or digits[0] not in "3456":
+    if "X" in digits or digits[:1] not in ("3", "4", "5", "6"):
+        return False
+    if not (16 <= len(digits) <= 19 or (len(digits) == 15 and digits[:2] in ("34", "37"))):  # 15: Amex
         return False
     return luhn_ok(digits)
 

@@ -1,7 +1,8 @@
-"""The Scrubber: find private values in a message and mask each with a typed placeholder.
+"""The Scrubber: find private values in a message and mask each with a typed placeholder or a surrogate.
 
-A message is never dropped: every value is replaced by ``[TYPE]`` (see ``PLACEHOLDERS``) and the rest of
-the text is kept, so the persona's wording survives. ``Found`` offsets index the ORIGINAL text.
+A message is never dropped: every value is replaced by ``[TYPE]`` (see ``PLACEHOLDERS``), or by what
+``scrub(text, replace=...)`` returns for it (``surrogates.Surrogates``: a consistent realistic fake), and
+the rest of the text is kept, so the persona's wording survives. ``Found`` offsets index the ORIGINAL text.
 
 Overlaps: all detectors run, then spans are taken longest first; at equal length the more specific
 detector wins (a value after a cue word such as 密码/QQ/微信号, then check-digit-validated numbers, then
@@ -9,8 +10,9 @@ plain patterns, then addresses, then names, then blocked words: a word that is b
 blocked word becomes [NAME]); remaining ties go to the leftmost span.
 A span that overlaps one already taken is dropped, so results never overlap.
 
-Idempotence: ``scrub(scrub(x).text).text == scrub(x).text``. Placeholders already in the text are
-protected: detectors see them as neutral filler and nothing may match inside or across ``[NAME]`` etc.,
+Idempotence (placeholders): ``scrub(scrub(x).text).text == scrub(x).text``. Surrogates are meant to be
+found again (that is how the reply guard masks them), so surrogate text is scrubbed once, at ingest.
+Placeholders already in the text are protected: detectors see them as neutral filler and nothing may match inside or across ``[NAME]`` etc.,
 so a contact called "NAME" or a blocked word "phone" cannot corrupt them, and "[PHONE]" is no cue word.
 Masking can still change what a neighbour looks like (a digit next to a number disappears), so ``find``
 searches the masked text again until nothing new turns up.
@@ -23,10 +25,10 @@ class of the names' first characters finds name candidates, so a clean message c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from persona_lab.privacy.detectors import RANK_BLOCKED, RANK_WORDLIST, Hit, detectors_for
+from persona_lab.privacy.detectors import RANK_BLOCKED, RANK_WORDLIST, Hit, detectors_for, fold_width
 from persona_lab.privacy.names import WordMatcher, clean_words, usable_contact_names
 
 TYPES = (
@@ -54,21 +56,6 @@ class ScrubResult:
 
     text: str
     found: list[Found] = field(default_factory=list)
-
-
-# Full-width digits, Latin letters and the symbols used inside values fold to ASCII, one character for
-# one, so offsets into the folded text are offsets into the original. Full-width punctuation (，。：！？)
-# is left alone: it ends values the way it ends sentences.
-_FOLD = {cp: cp - 0xFEE0 for cp in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
-_FOLD.update({ord(ch): ord(ch) - 0xFEE0 for ch in "＠＋－（）＃．＿"})
-_NEEDS_FOLD = re.compile("[" + "".join(map(chr, sorted(_FOLD))) + "]")
-
-
-def fold_width(text: str) -> str:
-    """``text`` with full-width digits/letters/value symbols as ASCII; same length."""
-    if text.isascii() or _NEEDS_FOLD.search(text) is None:  # a search is cheaper than translate
-        return text
-    return text.translate(_FOLD)
 
 
 def resolve_overlaps(hits: list[Hit]) -> list[Hit]:
@@ -140,9 +127,9 @@ class Scrubber:
         protected = [m.span() for m in _PLACEHOLDER_RE.finditer(text)] if "[" in text else []
         probe = _neutralise(text, protected) if protected else text
         hits: list[Hit] = []
-        detectors = detectors_for(probe)
+        folded = fold_width(probe)
+        detectors = detectors_for(folded)
         if detectors:
-            folded = fold_width(probe)
             for detect in detectors:
                 hits += detect(folded)
         if self._names:
@@ -155,12 +142,13 @@ class Scrubber:
             hits = [h for h in hits if all(h[1] <= s or h[0] >= e for s, e in protected)]
         return [Found(kind, text[start:end], start, end) for start, end, kind, _ in resolve_overlaps(hits)]
 
-    def scrub(self, text: str) -> ScrubResult:
-        """The text with every found value replaced by its placeholder, and what was found."""
+    def scrub(self, text: str, replace: Callable[[Found], str] | None = None) -> ScrubResult:
+        """The text with every found value replaced by its placeholder (or by ``replace(found)``, e.g. a
+        ``Surrogates``), and what was found."""
         found = self.find(text)
         if not found:
             return ScrubResult(text, found)
-        return ScrubResult(_mask(text, found)[0], found)
+        return ScrubResult(_mask(text, found, replace)[0], found)
 
 
 _MAX_PASSES = 8  # each pass masks at least one more span; two are the most seen in practice
@@ -169,8 +157,11 @@ _MAX_PASSES = 8  # each pass masks at least one more span; two are the most seen
 _Piece = tuple[int, int, int]
 
 
-def _mask(text: str, found: list[Found]) -> tuple[str, list[_Piece]]:
-    """``text`` with each found span replaced by its placeholder, and where the unmasked pieces went."""
+def _mask(
+    text: str, found: list[Found], replace: Callable[[Found], str] | None = None
+) -> tuple[str, list[_Piece]]:
+    """``text`` with each found span replaced by its placeholder (or ``replace(item)``), and where the
+    unmasked pieces went."""
     parts: list[str] = []
     pieces: list[_Piece] = []
     pos = out = 0
@@ -179,7 +170,7 @@ def _mask(text: str, found: list[Found]) -> tuple[str, list[_Piece]]:
         parts.append(keep)
         pieces.append((out, out + len(keep), pos))
         out += len(keep)
-        placeholder = PLACEHOLDERS[item.type]
+        placeholder = PLACEHOLDERS[item.type] if replace is None else replace(item)
         parts.append(placeholder)
         out += len(placeholder)
         pos = item.end

@@ -62,4 +62,4 @@ def make_guard(config: LabConfig, enabled: bool | None = None):
     from persona_lab.serve.guard import ReplyGuard
 
     return ReplyGuard.for_lab(config.workspace_dir, config.privacy.extra_names, config.privacy.blocked_words,
-                              enabled=config.serve.guard if enabled is None else enabled)
+                              enabled=config.serve.guard if enabled is None else enabled, mode=config.privacy.mode)

@@ -1,6 +1,10 @@
 """The reply guard: every reply passes the privacy scrubber before it reaches a person or a log.
 
-Anything private-looking in a reply is masked with its placeholder. When the value matches a keyed hash
+Anything private-looking in a reply is masked: with its placeholder, or, in a lab whose data holds
+surrogates (privacy.mode surrogate), with a surrogate, so replies stay free of brackets too (a real value
+gets the same fake it has in the training data). Surrogates are masked like any value: the ones with a
+pattern (phones, IDs …) are found by it, and the fake names listed in ``surrogate_names.json`` are
+searched for as names; none of them is in the inventory, so each counts as invented, never as a leak. When the value matches a keyed hash
 in the lab's ``pii_report.json`` it was in my real data, and the event counts as a *real leak*; otherwise
 the model invented a look-alike (counted apart). Contact names cannot be recognised by pattern, so the
 guard also hashes the reply's short Chinese substrings and Latin words and masks those whose hash is a
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HOLD_BACK = 32
+_NAME_MARK = 0xE000  # private-use characters stand in for real names while the scrubber runs
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 _LATIN_NAME = re.compile(r"[A-Z][a-z]+(?: [A-Z][a-z]+)?")
 
@@ -55,31 +60,38 @@ class ReplyGuard:
     scrubber: object  # persona_lab.privacy.Scrubber
     inventory: object | None = None  # persona_lab.privacy.PiiInventory
     enabled: bool = True
+    surrogates: object | None = None  # persona_lab.privacy.Surrogates: replace instead of [TYPE]
     real_leaks: Counter = field(default_factory=Counter)
     invented: Counter = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def for_lab(cls, workspace: Path, extra_names: list[str] = (), blocked_words: list[str] = (),
-                enabled: bool = True) -> ReplyGuard:
-        from persona_lab.privacy import PiiInventory, Scrubber, load_or_create_secret
+                enabled: bool = True, mode: str = "surrogate") -> ReplyGuard:
+        from persona_lab.privacy import PiiInventory, Scrubber, Surrogates, load_or_create_secret
 
         inventory = None
         report = workspace / "data" / "pii_report.json"
         if report.exists():
             inventory = PiiInventory.from_report(json.loads(report.read_text("utf-8")),
                                                  load_or_create_secret(workspace))
-        return cls(Scrubber(extra_names=extra_names, blocked_words=blocked_words), inventory, enabled)
+        fakes_file = workspace / "data" / "surrogate_names.json"
+        fake_names = json.loads(fakes_file.read_text("utf-8"))["names"] if fakes_file.exists() else []
+        surrogates = None
+        if mode == "surrogate":
+            surrogates = Surrogates(load_or_create_secret(workspace), real_names=extra_names)
+        scrubber = Scrubber(extra_names=[*extra_names, *fake_names], blocked_words=blocked_words)
+        return cls(scrubber, inventory, enabled, surrogates)
 
     def check(self, text: str) -> tuple[str, list[GuardEvent]]:
         """The masked reply and what was found in it."""
         if not self.enabled:
             return text, []
         masked, names = self._mask_real_names(text)
-        result = self.scrubber.scrub(masked)
+        result = self.scrubber.scrub(masked, replace=self.surrogates)
         events = [GuardEvent("NAME", True) for _ in names]
         events += [GuardEvent(f.type, self._is_real(f.type, f.value)) for f in result.found]
-        masked = result.text
+        masked = self._restore_names(result.text, names)
         with self._lock:
             for event in events:
                 (self.real_leaks if event.real else self.invented)[event.type] += 1
@@ -134,13 +146,22 @@ class ReplyGuard:
         return self._peek(text) if self.enabled else text
 
     def _peek(self, text: str) -> str:
-        return self.scrubber.scrub(self._mask_real_names(text)[0]).text
+        masked, names = self._mask_real_names(text)
+        return self._restore_names(self.scrubber.scrub(masked, replace=self.surrogates).text, names)
 
     def _mask_real_names(self, text: str) -> tuple[str, list[str]]:
+        """Real names swapped for one private-use character each (no detector reads those), so the scrubber
+        cannot take a name's replacement for a value of its own; ``_restore_names`` puts the masks in."""
         names = self._real_names(text)
-        for name in names:  # longest first, so 苏晚晴 goes before a 晚晴 inside it
-            text = text.replace(name, "[NAME]")
+        for index, name in enumerate(names):  # longest first, so 苏晚晴 goes before a 晚晴 inside it
+            text = text.replace(name, chr(_NAME_MARK + index))
         return text, names
+
+    def _restore_names(self, text: str, names: list[str]) -> str:
+        for index, name in enumerate(names):
+            mask = "[NAME]" if self.surrogates is None else self.surrogates.value("NAME", name)
+            text = text.replace(chr(_NAME_MARK + index), mask)
+        return text
 
     def _is_real(self, kind: str, value: str) -> bool:
         return bool(self.inventory is not None and self.inventory.contains(kind, value))

@@ -63,13 +63,32 @@ def test_wechat_exports_end_to_end(tmp_path: Path):
     assert "| records read | 25 |" in card and "distinctive" in card
 
 
+def _user_contexts(result) -> list[str]:
+    rows = read_jsonl(result.files["chat_train.jsonl"]) + read_jsonl(result.files["chat_eval.jsonl"])
+    return [m["content"] for r in rows for m in (r.get("messages") or r["context"]) if m["role"] == "user"]
+
+
 def test_group_lines_carry_speaker_pseudonyms(tmp_path: Path):
-    result = run_ingest(lab(tmp_path, [{"path": str(EXPORTS / "memotrace_utf8.csv")}]), progress=False)
+    config = lab(tmp_path, [{"path": str(EXPORTS / "memotrace_utf8.csv")}], privacy={"mode": "placeholder"})
+    result = run_ingest(config, progress=False)
     rows = read_jsonl(result.files["chat_train.jsonl"]) + read_jsonl(result.files["chat_eval.jsonl"])
     first = next(r for r in rows if (r.get("messages") or r.get("context")))
-    contexts = [m["content"] for r in rows for m in (r.get("messages") or r["context"]) if m["role"] == "user"]
+    contexts = _user_contexts(result)
     assert any(c.startswith("[NAME#1]: 周六谁来打球\n[NAME#2]: 我我我") for c in contexts), contexts
     assert first["facet"] == "group"
+
+
+def test_group_speakers_get_surrogate_names_by_default(tmp_path: Path):
+    """Surrogate mode (the default): speakers are fake names of the same shape (老周 -> 老X, 小林 -> 小X), the
+    same fake for the same person, no brackets, and the fakes are listed for the reply guard."""
+    result = run_ingest(lab(tmp_path, [{"path": str(EXPORTS / "memotrace_utf8.csv")}]), progress=False)
+    contexts = _user_contexts(result)
+    opener = next(c for c in contexts if "周六谁来打球" in c)
+    (first, _), (second, _) = (line.split(": ", 1) for line in opener.splitlines()[:2])
+    assert first.startswith("老") and second.startswith("小") and first != "老周" and second != "小林", opener
+    assert not any("[NAME" in c for c in contexts)
+    fakes = json.loads((result.data_dir / "surrogate_names.json").read_text("utf-8"))["names"]
+    assert first in fakes and second in fakes
 
 
 def test_dialogue_transcript_needs_me_and_reports_who_was_seen(tmp_path: Path):

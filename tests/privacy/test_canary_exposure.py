@@ -133,7 +133,11 @@ def test_a_real_value_in_a_reply_is_a_real_leak_and_an_invented_one_is_not(tmp_p
     assert (counted["real_leaks"], counted["invented"], counted["answers_with_private_values"]) == (2, 2, 4)
     assert counted["by_type"] == {"PHONE": 2, "ID": 2}
 
-    guard = ReplyGuard.for_lab(config.workspace_dir)
+    guard = ReplyGuard.for_lab(config.workspace_dir, mode="placeholder")
     shown = [guard.check(answer)[0] for answer in answers.values()]
     assert shown == ["my number is [PHONE] lol", "身份证 [ID]", "call [PHONE]", "ID [ID] ok"]
+    assert guard.summary() == {"real_leaks": {"PHONE": 1, "ID": 1}, "invented": {"PHONE": 1, "ID": 1}}
+    guard = ReplyGuard.for_lab(config.workspace_dir)  # surrogate mode, the default: fakes instead of brackets
+    shown = [guard.check(answer)[0] for answer in answers.values()]
+    assert not [s for s in shown for v in (REAL_PHONE, REAL_ID, INVENTED_PHONE, INVENTED_ID) if v in s or "[" in s]
     assert guard.summary() == {"real_leaks": {"PHONE": 1, "ID": 1}, "invented": {"PHONE": 1, "ID": 1}}

@@ -1,4 +1,5 @@
-"""Scrubber quality on the labelled set tests/fixtures/privacy/pii_labelled.jsonl.
+"""Scrubber quality on two labelled sets: tests/fixtures/privacy/pii_labelled.jsonl (made by its generator,
+with known names) and public_forms.txt (written by hand from public text forms, no known names).
 
 Matching is span-level with overlap: a gold span counts as found when a predicted span of the SAME type
 overlaps it by at least one character; a predicted span is correct when it overlaps a gold span of the
@@ -6,92 +7,49 @@ same type. Exact-boundary figures are printed too, for information. Each line's 
 part of the contacts read from the export.
 
 Thresholds (the issue's quality bar): recall >= 0.99 on PHONE, ID, BANKCARD, EMAIL; >= 0.9 on NAME and
-ADDRESS; precision >= 0.95 over all types. Figures are printed (``pytest -s``) and put in every assertion
+ADDRESS; precision >= 0.95 over all types; look-alike lines kept >= 0.95. Figures are printed (``pytest -s``) and put in every assertion
 message.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from persona_lab.privacy import Scrubber
+from persona_lab.privacy.labelled import Scores, load_labelled, score
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "privacy"
 LABELLED = FIXTURES / "pii_labelled.jsonl"
+# Written by hand from public text forms, not by make_labelled.py (see the file's source lines).
+PUBLIC = FIXTURES / "public_forms.txt"
 RECALL_BAR = {"PHONE": 0.99, "ID": 0.99, "BANKCARD": 0.99, "EMAIL": 0.99, "NAME": 0.9, "ADDRESS": 0.9}
 PRECISION_BAR = 0.95
-
-
-@dataclass
-class Scores:
-    gold: Counter = field(default_factory=Counter)
-    found: Counter = field(default_factory=Counter)
-    exact: Counter = field(default_factory=Counter)
-    predicted: int = 0
-    correct: int = 0
-    misses: list = field(default_factory=list)
-    false_alarms: list = field(default_factory=list)
-
-    def recall(self, kind: str) -> float:
-        return self.found[kind] / self.gold[kind]
-
-    def precision(self) -> float:
-        return self.correct / self.predicted
-
-    def table(self) -> str:
-        rows = [f"{'type':9} {'spans':>5} {'recall':>7} {'exact':>6}"]
-        for kind in sorted(self.gold):
-            rows.append(
-                f"{kind:9} {self.gold[kind]:5d} {self.recall(kind):7.3f} {self.exact[kind] / self.gold[kind]:6.3f}"
-            )
-        rows.append(f"total spans {sum(self.gold.values())}, predicted {self.predicted}, "
-                    f"precision {self.precision():.3f}")
-        rows += [f"  miss {m}" for m in self.misses[:20]] + [f"  false alarm {f}" for f in self.false_alarms[:20]]
-        return "\n".join(rows)
-
-
-def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
-    return a_start < b_end and b_start < a_end
+KEPT_BAR = 0.95  # look-alike lines left untouched
 
 
 def load_lines() -> list[dict]:
-    with LABELLED.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    return load_labelled(LABELLED)
 
 
-def score(lines: list[dict]) -> Scores:
-    scores = Scores()
-    for line in lines:
-        text, gold = line["text"], line["spans"]
-        found = Scrubber(known_names=line.get("known_names", ())).find(text)
-        for span in gold:
-            kind = span["type"]
-            scores.gold[kind] += 1
-            same = [f for f in found if f.type == kind and _overlaps(f.start, f.end, span["start"], span["end"])]
-            if same:
-                scores.found[kind] += 1
-                scores.exact[kind] += any(f.start == span["start"] and f.end == span["end"] for f in same)
-            else:
-                scores.misses.append((kind, text[span["start"]:span["end"]], text))
-        for f in found:
-            scores.predicted += 1
-            if any(s["type"] == f.type and _overlaps(f.start, f.end, s["start"], s["end"]) for s in gold):
-                scores.correct += 1
-            else:
-                scores.false_alarms.append((f.type, f.value, text))
-    return scores
+def ours(text: str, known_names: list[str]) -> list[tuple[int, int, str]]:
+    return [(f.start, f.end, f.type) for f in Scrubber(known_names=known_names).find(text)]
 
 
 @pytest.fixture(scope="module")
 def scores() -> Scores:
-    result = score(load_lines())
+    result = score(load_lines(), ours)
     print("\nScrubber quality on", LABELLED.name, "(overlap matching)\n" + result.table())
+    return result
+
+
+@pytest.fixture(scope="module")
+def public_scores() -> Scores:
+    result = score(load_labelled(PUBLIC), ours)
+    print("\nScrubber quality on", PUBLIC.name, "(overlap matching)\n" + result.table())
     return result
 
 
@@ -127,10 +85,42 @@ def test_precision(scores: Scores) -> None:
     assert scores.precision() >= PRECISION_BAR, f"precision below {PRECISION_BAR}\n{scores.table()}"
 
 
+def test_public_set_is_apart_and_mixed() -> None:
+    """The public set has every form the issue names, and none of its lines is in the generated set."""
+    lines = load_labelled(PUBLIC)
+    kinds = Counter(s["type"] for line in lines for s in line["spans"])
+    assert kinds["ADDRESS"] >= 100 and kinds["NAME"] >= 30 and all(kinds[k] >= 7 for k in
+                                                                    ("PHONE", "ID", "BANKCARD", "EMAIL"))
+    assert sum(1 for line in lines if not line["spans"]) >= 40
+    addresses = "".join(line["text"] for line in lines)
+    for form in "道街巷弄里村组栋单元号楼室":
+        assert form in addresses
+    assert all(line["known_names"] == [] for line in lines)
+    generated = {line["text"] for line in load_lines()}
+    assert not generated & {line["text"] for line in lines}
+
+
+@pytest.mark.parametrize("kind", ["PHONE", "ID", "BANKCARD", "EMAIL", "ADDRESS"])
+def test_public_recall(public_scores: Scores, kind: str) -> None:
+    assert public_scores.recall(kind) >= RECALL_BAR[kind], f"{kind} below {RECALL_BAR[kind]}\n{public_scores.table()}"
+
+
+@pytest.mark.xfail(strict=True, reason="names are found from lists only (contacts, extra_names); no list-free "
+                   "name detector yet, see results/BENCHMARKS.md")
+def test_public_name_recall(public_scores: Scores) -> None:
+    assert public_scores.recall("NAME") >= RECALL_BAR["NAME"], public_scores.table()
+
+
+def test_public_precision_and_look_alikes(public_scores: Scores) -> None:
+    assert public_scores.precision() >= PRECISION_BAR, public_scores.table()
+    assert public_scores.kept() >= KEPT_BAR, public_scores.table()
+
+
 def test_scoring_can_fail() -> None:
     """The scorer itself: a scrubber that finds nothing scores zero recall; a wrong type is a miss."""
     line = {"text": "手机13800138000", "spans": [{"type": "PHONE", "start": 2, "end": 13}]}
-    assert score([line]).recall("PHONE") == 1.0
+    assert score([line], ours).recall("PHONE") == 1.0
+    assert score([line], lambda text, names: []).recall("PHONE") == 0.0
     wrong_type = {"text": line["text"], "spans": [{"type": "QQ", "start": 2, "end": 13}]}
-    result = score([wrong_type])
+    result = score([wrong_type], ours)
     assert result.recall("QQ") == 0.0 and result.precision() == 0.0
