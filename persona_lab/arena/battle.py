@@ -228,7 +228,9 @@ def load_eval_material(workspace: Path) -> tuple[list[dict], dict[str, dict[str,
     from persona_lab.evaluate.runner import read_replies
 
     items_path = workspace / "data" / "chat_eval.jsonl"
-    items = [json.loads(line) for line in items_path.read_text("utf-8").splitlines()] if items_path.exists() else []
+    # "\n" only: str.splitlines would also split on \x85 or \u2028 inside a message, which orjson writes raw
+    items = ([json.loads(line) for line in items_path.read_text("utf-8").split("\n") if line.strip()]
+             if items_path.exists() else [])
     cached: dict[str, dict[str, str]] = {}
     replies = workspace / "eval" / "replies"
     if replies.exists():
