@@ -282,9 +282,11 @@ class ArenaStore:
             return None
         return cls.for_path(path)
 
-    def rating_votes(self, include_person: bool | None = None) -> list[dict[str, str]]:
-        """Votes in the shape the rating maths takes: ``{"model_a", "model_b", "winner"}``."""
-        return [{"model_a": v["variant_a"], "model_b": v["variant_b"], "winner": v["winner"]}
+    def rating_votes(self, include_person: bool | None = None, with_raters: bool = False) -> list[dict[str, str]]:
+        """Votes in the shape the rating maths takes: ``{"model_a", "model_b", "winner"}`` (and ``rater_id``
+        ``with_raters``, for fits checked on raters held out)."""
+        return [{"model_a": v["variant_a"], "model_b": v["variant_b"], "winner": v["winner"],
+                 **({"rater_id": v["rater_id"]} if with_raters else {})}
                 for v in self.votes(include_person=include_person)]
 
     @classmethod

@@ -20,10 +20,7 @@ def arena_votes(config, with_raters: bool = False) -> list[dict[str, Any]]:
     if store is None:
         return []
     with store:
-        if not with_raters:
-            return store.rating_votes()
-        return [{"model_a": v["variant_a"], "model_b": v["variant_b"], "winner": v["winner"],
-                 "rater_id": v["rater_id"]} for v in store.votes()]
+        return store.rating_votes(with_raters=with_raters)
 
 
 def arena_guesses(config) -> list[dict[str, Any]]:
