@@ -67,8 +67,11 @@ test-vllm: $(STAMP) $(VLLM_VENV)/.installed
 	PERSONA_LAB_VLLM_PYTHON=$(abspath $(VLLM_VENV))/bin/python $(BIN)/python -m pytest -q -rs -m vllm tests/vllm \
 	  $(PYTEST_FLAGS)
 
+# ruff, and the layers of shared/DESIGN.md as import-linter contracts (pyproject.toml: a stage never imports
+# another stage; the common layer imports none).
 lint: $(STAMP)
 	$(BIN)/ruff check persona_lab tests eval
+	$(BIN)/lint-imports
 
 # The stylometry packages bench_authorship.py measures (and the metrics do not use) come from the bench extra.
 bench: $(STAMP)

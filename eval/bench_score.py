@@ -38,8 +38,9 @@ def main() -> None:
     from persona_lab.cli import main as lab
     from persona_lab.evaluate.controls import generic_replies
     from persona_lab.evaluate.metrics.context import Encoder
-    from persona_lab.evaluate.profile import EvalItem, load_profile
+    from persona_lab.evaluate.profile import load_profile
     from persona_lab.evaluate.score import score
+    from persona_lab.workspace.shapes import EvalItem
 
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:

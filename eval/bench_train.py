@@ -23,8 +23,8 @@ from pathlib import Path
 
 
 def measure(model: str, batching: str, steps: int, data: Path, checkpointing: bool = False) -> dict:
+    from persona_lab.basemodel import resolve_base
     from persona_lab.config import TrainSettings
-    from persona_lab.train.base import resolve_base
     from persona_lab.train.sft import _make_trainer, load_messages
 
     base = resolve_base(model)

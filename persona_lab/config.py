@@ -13,6 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from persona_lab.errors import PersonaLabError
+from persona_lab.registries import COMPOSITE_METRICS, ENGINES, IMPORTERS, MERGE_METHODS, check_name
+from persona_lab.timeparse import parse_time, zone
+from persona_lab.workspace.paths import SOURCES, Workspace
+
 LAB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -24,8 +29,14 @@ class Source(Strict):
     """One chat export: a file or a folder of files."""
 
     path: Path = Field(description="Export file or folder, relative to the config file.")
-    format: str = Field("auto", description="Importer name, or 'auto' to detect it from the file.")
+    format: str = Field("auto", description="Importer name, or 'auto' to detect it from the file.",
+                        json_schema_extra={"one_of": ["auto", *IMPORTERS.names()]})
     me: list[str] = Field(default_factory=list, description="Extra names/ids that are me in this source only.")
+
+    @field_validator("format")
+    @classmethod
+    def _known_importer(cls, value: str) -> str:
+        return value if value == "auto" else check_name(IMPORTERS, value)
 
 
 class IngestSettings(Strict):
@@ -114,16 +125,21 @@ class TrainConfig(Strict):
 class BlendSpec(Strict):
     name: str = Field(description="Variant name, e.g. chat72.")
     weights: dict[str, float] = Field(description="Adapter -> weight, e.g. {chat: 7, blog: 2}.")
-    method: Literal["cat", "linear", "svd", "ties", "dare_ties"] = Field(
-        "cat", description="PEFT add_weighted_adapter method; only 'cat' (and 'svd' at full rank) is exact.")
+    method: str = Field("cat", description="PEFT add_weighted_adapter method; only 'cat' (and 'svd' at full "
+                        "rank) is exact.", json_schema_extra={"one_of": MERGE_METHODS.names()})
     normalize: bool = Field(True, description="true: 7:2 -> 7/9, 2/9; false: 7:2 -> 0.7, 0.2.")
     steps: dict[str, int] | None = Field(None, description="Use a checkpoint step per adapter, e.g. {chat: 600}.")
     density: float = Field(0.5, gt=0, le=1, description="Kept share of weights for ties/dare_ties.")
 
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        return check_name(MERGE_METHODS, value)
+
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not LAB_NAME.match(value) or value in ("base", "prompted", "chat", "blog"):
+        if not LAB_NAME.match(value) or value in ("base", "prompted", *SOURCES):
             raise ValueError("use letters, digits, '-', '_' or '.'; base/prompted/chat/blog are taken")
         return value
 
@@ -154,7 +170,8 @@ class VLLMSettings(Strict):
 
 
 class ServeSettings(Strict):
-    engine: Literal["local", "vllm", "openai"] = Field("local", description="Backend the arena and evaluation use.")
+    engine: str = Field("local", description="Backend the arena and evaluation use.",
+                        json_schema_extra={"one_of": ENGINES.names()})
     host: str = Field("127.0.0.1", description="Address `persona-lab serve` listens on.")
     port: int = Field(8000, gt=0, lt=65536, description="Port of the OpenAI-compatible API.")
     max_tokens_cap: int = Field(512, gt=0, description="Requests asking for more tokens get HTTP 400.")
@@ -165,10 +182,14 @@ class ServeSettings(Strict):
     openai: OpenAIBackendSettings | None = None
     vllm: VLLMSettings = Field(default_factory=VLLMSettings)
 
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        return check_name(ENGINES, value)
+
 
 # The terms of persona-eval's composite (the metric registry's "score" metrics), defined once here so a
 # config naming another is refused when it is loaded, not after training.
-COMPOSITE_METRICS = ("authorship", "typicality", "style", "context")
 
 
 class JudgeSettings(LLMEndpoint):
@@ -263,8 +284,6 @@ class LabConfig(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from persona_lab.ingest.timeparse import zone
-
         try:
             zone(value)
         except Exception as exc:  # ZoneInfoNotFoundError, ValueError
@@ -275,8 +294,6 @@ class LabConfig(Strict):
     @classmethod
     def _eval_from_is_a_time(cls, value: IngestSettings) -> IngestSettings:
         if value.eval_from is not None:
-            from persona_lab.ingest.timeparse import parse_time
-
             try:
                 parse_time(value.eval_from)
             except ValueError as exc:
@@ -289,14 +306,21 @@ class LabConfig(Strict):
 
     @property
     def data_dir(self) -> Path:
-        return self.workspace_dir / "data"
+        return self.paths.data
+
+    @property
+    def paths(self) -> Workspace:
+        """Every path of this lab's workspace (persona_lab/workspace/paths.py)."""
+        return Workspace(self.workspace_dir)
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.config_dir / path
 
 
-class ConfigError(Exception):
+class ConfigError(PersonaLabError):
     """A config that cannot be used; the message names the file and each bad key."""
+
+    hint = "every option is listed in README's 'Config reference'; configs/demo.yaml is a working example"
 
 
 def load_config(path: str | Path) -> LabConfig:
@@ -373,5 +397,3 @@ def facet_phrase(facet: str) -> str:
         "other": "someone",
     }.get(facet, facet)
 
-
-Engine = Literal["local", "vllm", "openai"]

@@ -43,7 +43,7 @@ def _render_model(model: type[BaseModel], prefix: str, sections: list[str], seen
         description = (field.description or "").replace("|", "\\|").replace("\n", " ")
         if sub is not None and not description:
             description = f"see `{key}` below"
-        rows.append(f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | {description} |")
+        rows.append(f"| `{name}` | {_field_type(field)} | {_default(field)} | {description} |")
     sections += rows + [""]
     for sub, key in nested:
         _render_model(sub, key, sections, seen)
@@ -58,6 +58,15 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+def _field_type(field: Any) -> str:
+    """A field's type; for a name checked against a registry (``json_schema_extra={"one_of": names}``),
+    the names it takes."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if "one_of" in extra:
+        return " \\| ".join(extra["one_of"])
+    return _type_name(field.annotation)
 
 
 def _type_name(annotation: Any) -> str:

@@ -39,3 +39,18 @@ def tree_hashes(root: Path, *, skip_suffixes: tuple[str, ...] = ()) -> dict[str,
         return {}
     return {str(p.relative_to(root)): file_hash(p) for p in sorted(root.rglob("*"))
             if p.is_file() and not p.name.endswith(skip_suffixes)}
+
+
+def adapter_fingerprint(folder: Path) -> dict[str, Any]:
+    """What a served adapter's answers depend on: its weights and the LoRA settings of its config. Not the
+    whole folder: PEFT writes target_modules in set order and blends record when they were made."""
+    weights = {p.name: file_hash(p) for p in sorted(folder.glob("*.safetensors"))}
+    config_path = folder / "adapter_config.json"
+    lora = {}
+    if config_path.exists():
+        raw = json.loads(config_path.read_text("utf-8"))
+        lora = {key: raw.get(key) for key in ("r", "lora_alpha", "use_rslora", "use_dora", "rank_pattern",
+                                              "alpha_pattern")}
+        modules = raw.get("target_modules")
+        lora["target_modules"] = sorted(modules) if isinstance(modules, list) else modules
+    return {"weights": weights, "lora": lora}

@@ -51,3 +51,12 @@ class StageProgress:
         if self.bar is not None:
             self.bar.stop()
             self.bar = None
+
+
+def quiet_library_progress() -> None:
+    """Our own progress bar replaces the libraries' (datasets map bars, weight-loading bars)."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()

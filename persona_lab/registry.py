@@ -11,14 +11,15 @@ import importlib
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
+from persona_lab.errors import PersonaLabError
+
 T = TypeVar("T")
 
 
-class UnknownEntryError(KeyError):
+class UnknownEntryError(PersonaLabError, KeyError):
     """Raised for a name that is not registered; the message lists what is."""
 
-    def __str__(self) -> str:  # KeyError would quote the whole message otherwise
-        return str(self.args[0])
+    hint = "use one of the names the message lists"
 
 
 class Registry(Generic[T]):

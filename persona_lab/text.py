@@ -9,6 +9,7 @@ and writes a cache file to the temp dir on first use: both are redirected here.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import math
 import os
@@ -16,6 +17,7 @@ import re
 import tempfile
 from collections import Counter
 from functools import lru_cache
+from pathlib import Path
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"\[[A-Z]+(?:#\d+)?\]|[{CJK}]+|[A-Za-z]+(?:'[A-Za-z]+)?|\d+(?:\.\d+)?")
@@ -83,3 +85,43 @@ def log_odds(mine: Counter, others: Counter, min_count: int = 3) -> list[tuple[s
 def terms(text: str) -> list[str]:
     tokens = [w for w in words(text) if not w.startswith("[")]
     return tokens + [f"{a} {b}" if a.isascii() else a + b for a, b in itertools.pairwise(tokens)]
+
+
+# ------------------------------------------------------------------ statistics of a lab's files
+
+
+def distinctive_terms(messages_path: Path, limit: int, top: int = 25) -> list[tuple[str, float, int]]:
+    mine, others = Counter(), Counter()
+    n_mine = n_other = 0
+    with messages_path.open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            if row["is_me"] and n_mine < limit:
+                mine.update(terms(row["text"]))
+                n_mine += 1
+            elif not row["is_me"] and n_other < limit:
+                others.update(terms(row["text"]))
+                n_other += 1
+            if n_mine >= limit and n_other >= limit:
+                break
+    return log_odds(mine, others)[:top]
+
+
+def reply_lengths(paths: list[Path]) -> list[int]:
+    lengths = []
+    for path in paths:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                row = json.loads(line)
+                if row.get("canary"):
+                    continue
+                reply = row["reply"] if "reply" in row else row["messages"][-1]["content"]
+                lengths.append(len(reply))
+    return lengths
+
+
+def percentile(sorted_values: list[int], q: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return float(sorted_values[index])

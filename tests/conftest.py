@@ -76,7 +76,7 @@ def pg_url() -> str:
     require(url, PG_REASON)
     from sqlalchemy import create_engine
 
-    from persona_lab.arena.store import metadata
+    from persona_lab.workspace.votes import metadata
 
     engine = create_engine(url)
     metadata.drop_all(engine)
@@ -139,7 +139,7 @@ def fake_trained_adapter(config, source: str, rank: int, seed: int, steps=(3, 6)
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from persona_lab.train.base import resolve_base
+    from persona_lab.basemodel import resolve_base
 
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(resolve_base("tiny-test").path)
@@ -169,3 +169,14 @@ def served_lab(tiny_lab):
     fake_trained_adapter(tiny_lab, "blog", rank=2, seed=2)
     run_blend(tiny_lab)
     return tiny_lab
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, tmp_path):
+    """An empty arena store on each backend (PostgreSQL: the throwaway database of PERSONA_LAB_TEST_PG_URL)."""
+    from persona_lab.workspace.votes import ArenaStore
+
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    store = ArenaStore(url) if url else ArenaStore.for_path(tmp_path / "lab" / "arena.db")
+    yield store
+    store.close()

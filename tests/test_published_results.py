@@ -23,10 +23,11 @@ PLOTS = ("metrics.png", "lengths.png", "style.png")
 @pytest.mark.slow
 def test_joey_scores_recompute_from_the_committed_replies(tmp_path: Path, monkeypatch):
     from persona_lab.config import load_config
-    from persona_lab.evaluate.profile import load_profile, load_refs
-    from persona_lab.evaluate.runner import read_samples, select_items
+    from persona_lab.evaluate.profile import load_profile
+    from persona_lab.evaluate.runner import select_items
     from persona_lab.evaluate.score import _jsonable, score
     from persona_lab.ingest.stage import run_ingest
+    from persona_lab.workspace.shapes import read_eval_items, read_reply_cache
 
     monkeypatch.setenv("PERSONA_LAB_FRIENDS", str(shared_file("friends/friends_s01-s08.jsonl")))
     config = load_config(ROOT / "configs" / "joey.yaml")
@@ -34,8 +35,8 @@ def test_joey_scores_recompute_from_the_committed_replies(tmp_path: Path, monkey
     run_ingest(config, progress=False)
     published = json.loads((JOEY / "scores.json").read_text("utf-8"))
     settings = config.eval
-    items = select_items(load_refs(config.data_dir / "chat_eval.jsonl"), settings.n, settings.seed)
-    replies = {v: read_samples(JOEY / "replies" / f"{v}.jsonl") for v in published["ranking"]}
+    items = select_items(read_eval_items(config.data_dir / "chat_eval.jsonl"), settings.n, settings.seed)
+    replies = {v: read_reply_cache(JOEY / "replies" / f"{v}.jsonl") for v in published["ranking"]}
     kinds = {v: published["variants"][v]["kind"] for v in published["ranking"]}
     result = score(load_profile(config.data_dir / "chat_train.jsonl", seed=settings.seed), items, replies,
                    weights=settings.weights, n_boot=settings.n_bootstrap, seed=settings.seed, kinds=kinds,

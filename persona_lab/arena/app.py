@@ -12,6 +12,11 @@ import os
 from typing import Any
 
 from persona_lab.arena.battle import VOTES, Arena
+from persona_lab.arena.leaderboard import leaderboard_markdown
+from persona_lab.config import ConfigError
+from persona_lab.serve.factory import make_backend, make_guard
+from persona_lab.workspace.shapes import cached_first_replies, load_registry, read_eval_items, read_scores
+from persona_lab.workspace.votes import ArenaError, ArenaStore, check_message
 
 VOIDED = "A reply gave away which clone it is, so this battle will not count. Send a message to start a new one."
 
@@ -30,8 +35,6 @@ def _text(history: list[dict]) -> list[dict]:
 def build_app(arena: Arena, store, scores: dict[str, Any] | None = None, title: str = "persona-lab arena"):
     import gradio as gr
 
-    from persona_lab.arena.leaderboard import leaderboard_markdown
-    from persona_lab.arena.store import ArenaError, check_message
 
     def ensure_rater(rater: str | None, name: str, is_person: bool) -> str:
         return rater or store.add_rater(name.strip() or None, bool(is_person))
@@ -169,19 +172,12 @@ def build_app(arena: Arena, store, scores: dict[str, Any] | None = None, title: 
 
 def make_arena(config) -> tuple[Any, Any, dict | None]:
     """Backend, store and scores for a lab; returns (arena, store, scores)."""
-    import json
-
-    from persona_lab.arena.battle import load_eval_material
-    from persona_lab.arena.store import ArenaStore
-    from persona_lab.blend.registry import load_registry
-    from persona_lab.serve.factory import make_backend, make_guard
-
-    registry = load_registry(config)
+    registry = load_registry(config.paths)
     variants = config.arena.variants or [v["name"] for v in registry["variants"]]
     store = ArenaStore.for_lab(config)
-    items, cached = load_eval_material(config.workspace_dir)
-    scores_path = config.workspace_dir / "eval" / "scores.json"
-    scores = json.loads(scores_path.read_text("utf-8")) if scores_path.exists() else None
+    items = read_eval_items(config.paths.chat_eval) if config.paths.chat_eval.exists() else []
+    cached = cached_first_replies(config.paths)
+    scores = read_scores(config.paths)
     arena = Arena(make_backend(config), store, make_guard(config, enabled=True), variants, eval_items=items,
                   cached_replies=cached, max_tokens=config.arena.max_tokens, temperature=config.arena.temperature,
                   scores=scores)
@@ -195,7 +191,8 @@ def launch(config, *, host: str | None = None, port: int | None = None, block: b
     if config.arena.password_env:
         password = os.environ.get(config.arena.password_env)
         if not password:
-            raise ValueError(f"arena.password_env names {config.arena.password_env}, which is not set")
+            raise ConfigError(f"arena.password_env names {config.arena.password_env}, which is not set",
+                              hint=f"export {config.arena.password_env}=... before starting the arena")
         auth = lambda user, given: given == password
     demo.queue(default_concurrency_limit=8)
     demo.launch(server_name=host or config.arena.host, server_port=port or config.arena.port, auth=auth,

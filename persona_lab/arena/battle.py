@@ -11,7 +11,6 @@ first, random sides.
 from __future__ import annotations
 
 import itertools
-import json
 import queue
 import random
 import re
@@ -19,9 +18,9 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from persona_lab.serve.backend import ChatRequest, GenerationParams
+from persona_lab.workspace.shapes import EvalItem
 
 VOTES = {"A sounds more like me": "model_a", "B sounds more like me": "model_b", "Tie": "tie",
          "Neither": "tie (bothbad)"}
@@ -73,12 +72,12 @@ class Round:
 
 
 class Arena:
-    def __init__(self, backend, store, guard, variants: list[str], *, eval_items: list[dict] | None = None,
+    def __init__(self, backend, store, guard, variants: list[str], *, eval_items: list[EvalItem] | None = None,
                  cached_replies: dict[str, dict[str, str]] | None = None, max_tokens: int = 96,
                  temperature: float = 0.7, seed: int | None = None, scores: dict | None = None) -> None:
         self.backend, self.store, self.guard = backend, store, guard
         self.variants = list(variants)
-        self.eval_items = {item["id"]: item for item in (eval_items or [])}
+        self.eval_items = {item.id: item for item in (eval_items or [])}
         self.cached = cached_replies or {}
         self.params = GenerationParams(max_tokens, temperature, 0.9, None)
         self.rng = random.Random(seed)
@@ -181,12 +180,12 @@ class Arena:
         variant, item_id = self.rng.choice(candidates)
         item = self.eval_items[item_id]
         clone = self.shown(self.guard.mask(self.cached[variant][item_id]))
-        real = self.shown(self.guard.mask(item["reply"]))
+        real = self.shown(self.guard.mask(item.reply))
         real_side = self.rng.choice(["left", "right"])
         round_id = uuid.uuid4().hex
         self.rounds[round_id] = Round(item_id, variant, real_side)
         left, right = (real, clone) if real_side == "left" else (clone, real)
-        return round_id, context_text(item["context"]), left, right
+        return round_id, context_text(item.context), left, right
 
     def guess(self, round_id: str, rater_id: str, pick: str) -> str:
         round_ = self.rounds.pop(round_id, None)
@@ -221,21 +220,3 @@ def context_text(context: list[dict], turns: int = 6) -> str:
         who = "Me" if message["role"] == "assistant" else "Them"
         lines.append(f"**{who}:** {message['content']}")
     return "\n\n".join(lines) or "(a new conversation)"
-
-
-def load_eval_material(workspace: Path) -> tuple[list[dict], dict[str, dict[str, str]]]:
-    """Held-out items and persona-eval's cached replies, for "Real or clone?" and "Rate"."""
-    from persona_lab.evaluate.runner import read_replies
-
-    items_path = workspace / "data" / "chat_eval.jsonl"
-    # "\n" only: str.splitlines would also split on \x85 or \u2028 inside a message, which orjson writes raw
-    items = ([json.loads(line) for line in items_path.read_text("utf-8").split("\n") if line.strip()]
-             if items_path.exists() else [])
-    cached: dict[str, dict[str, str]] = {}
-    replies = workspace / "eval" / "replies"
-    if replies.exists():
-        for path in replies.glob("*.jsonl"):
-            if path.name.endswith(".probes.jsonl"):
-                continue
-            cached[path.stem] = read_replies(path)
-    return items, cached

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from persona_lab.ratings import bootstrap_ratings, fool_rates, win_rate_matrix
+
 
 def ratings_table(votes: list[dict], composite: dict[str, Any] | None, title: str) -> list[str]:
-    from persona_lab.arena.ratings import bootstrap_ratings
-
     if not votes:
         return [f"### {title}", "", "No votes yet.", ""]
     table = bootstrap_ratings(votes, rounds=200, seed=0)
@@ -25,8 +25,6 @@ def ratings_table(votes: list[dict], composite: dict[str, Any] | None, title: st
 
 
 def leaderboard_markdown(store, scores: dict[str, Any] | None) -> str:
-    from persona_lab.arena.ratings import fool_rates, win_rate_matrix
-
     composite = (scores or {}).get("variants")
     everyone = store.rating_votes(include_person=False)
     person = store.rating_votes(include_person=True)

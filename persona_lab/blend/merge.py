@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from persona_lab.basemodel import resolve_base
 from persona_lab.config import BlendSpec, LabConfig
-from persona_lab.registry import Registry
+from persona_lab.errors import PersonaLabError
+from persona_lab.progress import quiet_library_progress
+from persona_lab.registries import MERGE_METHODS
 
 
 @dataclass(frozen=True)
@@ -43,16 +46,18 @@ class MergeMethod:
         return {}
 
 
-MERGE_METHODS: Registry[MergeMethod] = Registry("merge method")
-MERGE_METHODS.register("cat", MergeMethod("cat", True, "concatenate A and B: delta = sum w_i dW_i, rank = sum r_i"))
-MERGE_METHODS.register("svd", MergeMethod("svd", True, "SVD of the weighted sum at full rank"))
-MERGE_METHODS.register("linear", MergeMethod("linear", False, "mixes A and B separately: adds cross terms"))
-MERGE_METHODS.register("ties", MergeMethod("ties", False, "trim to density, elect signs, disjoint merge"))
-MERGE_METHODS.register("dare_ties", MergeMethod("dare_ties", False, "random drop + rescale, then TIES"))
+# Registered by name in persona_lab/registries.py (MERGE_METHODS), where the config checks blend methods.
+CAT = MergeMethod("cat", True, "concatenate A and B: delta = sum w_i dW_i, rank = sum r_i")
+SVD = MergeMethod("svd", True, "SVD of the weighted sum at full rank")
+LINEAR = MergeMethod("linear", False, "mixes A and B separately: adds cross terms")
+TIES = MergeMethod("ties", False, "trim to density, elect signs, disjoint merge")
+DARE_TIES = MergeMethod("dare_ties", False, "random drop + rescale, then TIES")
 
 
-class BlendError(Exception):
+class BlendError(PersonaLabError):
     """A blend that cannot be made; the message says which adapter, weight or step is wrong."""
+
+    hint = "train the adapters first (`persona-lab train --config CFG`) and check blends: in the config"
 
 
 def blend_weights(spec: BlendSpec) -> dict[str, float]:
@@ -72,8 +77,7 @@ def blend_weights(spec: BlendSpec) -> dict[str, float]:
 
 def parent_folder(config: LabConfig, spec: BlendSpec, parent: str) -> tuple[Path, int]:
     """The adapter folder (final, or the checkpoint at the requested step) and its step."""
-    run_dir = config.workspace_dir / "adapters" / parent
-    manifest_path = run_dir / "manifest.json"
+    manifest_path = config.paths.adapter_manifest(parent)
     if not manifest_path.exists():
         raise BlendError(f"blend {spec.name!r} names adapter {parent!r}, which was never trained "
                          f"(no {manifest_path}); run `persona-lab train --source {parent}`")
@@ -93,7 +97,7 @@ def build_blend(config: LabConfig, spec: BlendSpec, *, merge_full: bool = False,
     weights = blend_weights(spec)
     method = MERGE_METHODS.get(spec.method)
     parents = {name: parent_folder(config, spec, name) for name in weights}
-    out_dir = config.workspace_dir / "blends" / spec.name
+    out_dir = config.paths.blend(spec.name)
     peft_model = model or load_parents(config, parents)
     names = list(weights)
     ranks = [peft_model.peft_config[name].r for name in names]
@@ -129,9 +133,6 @@ def load_parents(config: LabConfig, parents: dict[str, tuple[Path, int]]):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from persona_lab.train.base import resolve_base
-    from persona_lab.train.sft import quiet_library_progress
-
     quiet_library_progress()
     base = resolve_base(config.base_model, config.chat_template)
     model = AutoModelForCausalLM.from_pretrained(base.path, dtype=torch.float32)
@@ -150,8 +151,6 @@ def write_full_model(peft_model, adapter: str, out: Path, config: LabConfig) -> 
     import copy
 
     from transformers import AutoTokenizer
-
-    from persona_lab.train.base import resolve_base
 
     work = copy.deepcopy(peft_model)
     work.set_adapter(adapter)

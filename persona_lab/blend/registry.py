@@ -11,44 +11,28 @@ The file is replaced atomically, so a reader never sees a half-written registry.
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import time
-from pathlib import Path
 from typing import Any
 
+from persona_lab.basemodel import resolve_base
 from persona_lab.config import LabConfig
-
-KINDS = ("base", "prompted", "adapter", "blend")
-
-
-def registry_path(config: LabConfig) -> Path:
-    return config.workspace_dir / "variants.json"
-
-
-def load_registry(config: LabConfig) -> dict[str, Any]:
-    path = registry_path(config)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no variant registry yet; run `persona-lab train` and `persona-lab blend`")
-    return json.loads(path.read_text("utf-8"))
+from persona_lab.text import distinctive_terms, percentile
+from persona_lab.workspace import SOURCES
+from persona_lab.workspace.files import read_json
+from persona_lab.workspace.shapes import iter_training_samples, my_reply, write_registry_file
 
 
 def persona_prompt(config: LabConfig, examples: int = 8) -> str:
     """A system prompt that describes me from my own training data (never the held-out replies)."""
-    from persona_lab.ingest.datacard import distinctive_terms, percentile
-
-    data = config.data_dir
     me = config.persona_name or (config.me[0] if config.me else "the person")
     replies = []
-    with (data / "chat_train.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            reply = row["messages"][-1]["content"]
-            if not row.get("canary") and "[" not in reply and 2 <= len(reply) <= 80:
-                replies.append(reply)
+    for _, row in iter_training_samples(config.paths.chat_train):
+        reply = my_reply(row)
+        if reply is not None and not row.get("canary") and "[" not in reply and 2 <= len(reply) <= 80:
+            replies.append(reply)
     lengths = sorted(len(r) for r in replies)
-    messages = data / "messages.jsonl"
+    messages = config.paths.messages
     terms = [t for t, z, _ in distinctive_terms(messages, 50_000, top=40) if z > 0][:15] if messages.exists() else []
     rng = random.Random(config.seed)
     chosen = rng.sample(replies, min(examples, len(replies)))
@@ -65,10 +49,10 @@ def persona_prompt(config: LabConfig, examples: int = 8) -> str:
 
 
 def adapter_entry(config: LabConfig, source: str) -> dict[str, Any] | None:
-    manifest_path = config.workspace_dir / "adapters" / source / "manifest.json"
+    manifest_path = config.paths.adapter_manifest(source)
     if not manifest_path.exists():
         return None
-    manifest = json.loads(manifest_path.read_text("utf-8"))
+    manifest = read_json(manifest_path)
     return {
         "name": source, "kind": "adapter", "path": manifest["final"], "source": source, "rank": manifest["rank"],
         "alpha": manifest["alpha"], "steps": manifest["steps"], "checkpoints": manifest["checkpoints"],
@@ -77,14 +61,12 @@ def adapter_entry(config: LabConfig, source: str) -> dict[str, Any] | None:
 
 
 def write_registry(config: LabConfig, blends: list[dict[str, Any]]) -> dict[str, Any]:
-    from persona_lab.train.base import resolve_base
-
     base = resolve_base(config.base_model, config.chat_template)
     variants: list[dict[str, Any]] = [
         {"name": "base", "kind": "base", "path": base.path},
         {"name": "prompted", "kind": "prompted", "path": base.path, "system_prompt": persona_prompt(config)},
     ]
-    for source in ("chat", "blog"):
+    for source in SOURCES:
         entry = adapter_entry(config, source)
         if entry:
             variants.append(entry)
@@ -94,9 +76,5 @@ def write_registry(config: LabConfig, blends: list[dict[str, Any]]) -> dict[str,
         "chat_template": base.chat_template, "variants": variants,
         "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    path = registry_path(config)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}")
-    temp.write_text(json.dumps(registry, ensure_ascii=False, indent=1), "utf-8")
-    os.replace(temp, path)
+    write_registry_file(config.paths, registry)
     return registry

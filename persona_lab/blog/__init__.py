@@ -30,18 +30,16 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from persona_lab.blog.llm import BlogLLMError, LLMConverter, LLMOutputError
+from persona_lab.blog.offline import QAPair, default_cache_dir, offline_pairs
 from persona_lab.blog.readers import BlogInputError, Post, Section, iter_post_paths, read_post
-
-if TYPE_CHECKING:
-    from persona_lab.blog.llm import LLMConverter
-    from persona_lab.blog.offline import QAPair
-    from persona_lab.config import Blog2QASettings
+from persona_lab.config import Blog2QASettings
 
 __all__ = [
-    "BlogInputError", "BlogLLMError", "BlogResult", "Post", "Section", "blog2qa_files", "blog_to_qa",
-    "iter_post_paths", "read_post", "write_blog_section",
+    "BlogInputError", "BlogLLMError", "BlogResult", "LLMOutputError", "Post", "Section", "blog2qa_files",
+    "blog_to_qa", "iter_post_paths", "read_post", "write_blog_section",
 ]
 
 log = logging.getLogger(__name__)
@@ -51,15 +49,6 @@ NO_PAIRS = "no_pairs"  # read fine, but nothing long enough to answer with
 LLM_BAD_OUTPUT = "llm_bad_output"  # every chunk of the post got invalid replies
 EXAMPLES = 3
 EXAMPLE_QUESTION_CHARS, EXAMPLE_ANSWER_CHARS = 80, 160
-
-
-def __getattr__(name: str) -> Any:
-    # The LLM errors live with the client code; importing them eagerly would load pydantic models for nothing.
-    if name in ("BlogLLMError", "LLMOutputError"):
-        from persona_lab.blog import llm
-
-        return getattr(llm, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -88,8 +77,6 @@ def blog_to_qa(
 
     Raises ``BlogLLMError`` in llm mode when the endpoint is missing, unreachable or refuses the request.
     """
-    from persona_lab.blog.offline import default_cache_dir
-
     answer_chars = resolve_answer_chars(settings, target_chars)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     converter = _llm_converter(settings, cache_dir, answer_chars) if settings.mode == "llm" else None
@@ -161,8 +148,6 @@ def _post_pairs(
     """The post's pairs; ``BlogInputError`` (reason no_pairs / llm_bad_output) when there are none."""
     language = post.language if settings.language == "auto" else settings.language
     if converter is None:
-        from persona_lab.blog.offline import offline_pairs
-
         pairs = offline_pairs(
             post, answer_chars, language=language, max_pairs=settings.max_pairs_per_post, cache_dir=cache_dir
         )
@@ -182,8 +167,6 @@ def _post_pairs(
 
 
 def _llm_converter(settings: Blog2QASettings, cache_dir: Path, answer_chars: int) -> LLMConverter:
-    from persona_lab.blog.llm import BlogLLMError, LLMConverter
-
     if settings.llm is None:
         raise BlogLLMError("blog2qa.mode is 'llm' but blog2qa.llm (base_url, model) is not set")
     return LLMConverter(settings.llm, cache_dir, answer_chars)

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from persona_lab.blog.offline import QAPair, split_sentences, spread
 from persona_lab.blog.readers import Post, detect_language
 from persona_lab.config import LLMEndpoint
+from persona_lab.errors import PersonaLabError
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +66,17 @@ Reply with a JSON array only: [{{"question": "...", "answer": "..."}}]
 LANGUAGE_NAMES = {"zh": "Chinese (简体中文)", "en": "English"}
 
 
-class BlogLLMError(RuntimeError):
+class BlogLLMError(PersonaLabError):
     """The endpoint cannot be used (unreachable, refused, no API key); the message names the base URL."""
 
+    hint = "check blog2qa.llm in the config (base_url, model) and that the server answers"
 
-class LLMOutputError(ValueError):
-    """The endpoint kept answering with something that is not a valid list of Q&A pairs."""
+
+class LLMOutputError(PersonaLabError, ValueError):
+    """The endpoint kept answering with something that is not a valid list of Q&A pairs (the caller skips
+    that chunk and counts it)."""
+
+    hint = "a stronger blog2qa.llm model follows the JSON format; or use blog2qa.mode: offline"
 
 
 class QAItem(BaseModel):

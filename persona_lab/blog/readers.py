@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from persona_lab.ingest.records import ExportError
-from persona_lab.ingest.textio import SNIFF_BYTES, detect_encoding
+from persona_lab.errors import ExportError, PersonaLabError
+from persona_lab.textio import SNIFF_BYTES, detect_encoding
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,10 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 MAX_CONTROL_SHARE = 0.01
 
 
-class BlogInputError(ValueError):
+class BlogInputError(PersonaLabError, ValueError):
     """A post (or a blog input path) that cannot be used; the message names the file and why."""
+
+    hint = "give Markdown, HTML or text post files (UTF-8 or GB18030)"
 
     def __init__(self, path: Path, reason: str, why: str) -> None:
         super().__init__(f"{path}: {why}")

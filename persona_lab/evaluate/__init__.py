@@ -6,4 +6,5 @@ score.py    per-reply scores -> bootstrap CIs over contexts -> composite -> rank
 report.py   report.md + self-contained report.html + plots
 runner.py   `persona-eval run`: replies from every variant through the serving backend, cached
 choose.py   the final blend, with its margin and whether it is separated from the runner-up
+stage.py    the eval stage of the loop (inputs, outputs, run)
 """

@@ -16,25 +16,26 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from persona_lab.errors import WorkspaceError
+from persona_lab.evaluate.human import arena_votes
+from persona_lab.ratings import bradley_terry
+from persona_lab.workspace.shapes import load_registry, read_scores
+
 
 def choose(config, variant: str | None = None) -> dict[str, Any]:
-    scores_path = config.workspace_dir / "eval" / "scores.json"
-    if not scores_path.exists():
-        raise FileNotFoundError(f"{scores_path}: no evaluation yet; run `persona-eval run --config ...` first")
-    scores = json.loads(scores_path.read_text("utf-8"))
+    scores = read_scores(config.paths)
+    if scores is None:
+        raise WorkspaceError(f"{config.paths.scores}: no evaluation yet",
+                             hint="run `persona-eval run --config CFG` (or `persona-lab run`) first")
     variants = scores["variants"]
     rec = scores.get("recommendation") or {}
     pool = rec.get("pool") or [v for v in scores["ranking"] if variants[v].get("kind") == "blend"] or scores["ranking"]
     fidelity = {v: variants[v].get("fidelity") for v in pool}
     combined = {v: min(1.0, max(0.0, f)) if f is not None else 0.0 for v, f in fidelity.items()}
-    from persona_lab.evaluate.human import arena_votes
-
     votes = arena_votes(config)
     best, reason = rec.get("winner"), rec.get("reason", "no recommendation in scores.json")
     basis = f"persona-eval alone ({len(votes)} arena votes; {config.arena.min_votes} needed to count)"
     if votes and len(votes) >= config.arena.min_votes:
-        from persona_lab.arena.ratings import bradley_terry
-
         ratings = bradley_terry(votes)
         w = config.arena.person_weight
         for v in pool:
@@ -46,7 +47,8 @@ def choose(config, variant: str | None = None) -> dict[str, Any]:
         reason = f"highest combined score {combined[best]:.3f}"
     if variant is not None:
         if variant not in variants or variants[variant].get("kind") == "control":
-            raise FileNotFoundError(f"--variant {variant}: not a scored variant (scored: {', '.join(scores['ranking'])})")
+            raise WorkspaceError(f"--variant {variant}: not a scored variant",
+                                 hint=f"the scored variants are {', '.join(scores['ranking'])}")
         best, basis, reason = variant, "chosen by hand (--variant)", f"named by you; {reason}"
     order = sorted(pool, key=lambda v: combined[v], reverse=True)
     leader = best or (order[0] if order else None)
@@ -63,9 +65,7 @@ def export(config, choice: dict[str, Any], out_dir: Path) -> Path:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from persona_lab.blend.registry import load_registry
-
-    registry = load_registry(config)
+    registry = load_registry(config.paths)
     entry = next(v for v in registry["variants"] if v["name"] == choice["winner"])
     out_dir.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(registry["base_path"])

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from persona_lab.evaluate.profile import EvalItem
+from persona_lab.workspace.shapes import EvalItem
 
 BLOCK = 20
 MIN_FACET_REFERENCE = 30

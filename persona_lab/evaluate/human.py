@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from persona_lab.ratings import DECISIVE, bradley_terry
+from persona_lab.workspace.votes import ArenaStore
+
 
 def arena_votes(config, with_raters: bool = False) -> list[dict[str, Any]]:
     """The arena's votes as model_a, model_b, winner (and rater_id ``with_raters``); none without an arena."""
-    from persona_lab.arena.store import ArenaStore
-
     store = ArenaStore.for_lab(config, must_exist=True)
     if store is None:
         return []
@@ -25,16 +26,12 @@ def arena_votes(config, with_raters: bool = False) -> list[dict[str, Any]]:
 
 def arena_guesses(config) -> list[dict[str, Any]]:
     """The arena's "Real or clone?" guesses (item_id, variant, fooled, …); none without an arena."""
-    from persona_lab.arena.store import ArenaStore
-
     store = ArenaStore.for_lab(config, must_exist=True)
     return store.guesses() if store is not None else []
 
 
 def agreement(scores: dict[str, Any], votes: list[dict[str, Any]]) -> dict[str, Any]:
     from scipy.stats import kendalltau
-
-    from persona_lab.arena.ratings import bradley_terry
 
     if not votes:
         return {}
@@ -44,7 +41,7 @@ def agreement(scores: dict[str, Any], votes: list[dict[str, Any]]) -> dict[str, 
         return {}
     metrics = ["fidelity", *scores["variants"][scores["ranking"][0]]["metrics"]]
     out: dict[str, Any] = {"votes": len(votes), "bt_ratings": {v: ratings[v] for v in variants}, "metrics": {}}
-    decisive = [v for v in votes if v["winner"] in ("model_a", "model_b")
+    decisive = [v for v in votes if v["winner"] in DECISIVE
                 and v["model_a"] in scores["ranking"] and v["model_b"] in scores["ranking"]]
     for metric in metrics:
         value = {v: (scores["variants"][v].get("fidelity") if metric == "fidelity" else

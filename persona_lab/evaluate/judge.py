@@ -25,6 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from persona_lab.ratings import fool_rates
+from persona_lab.serve.backend import ChatRequest, GenerationParams
+from persona_lab.serve.openai_backend import OpenAIBackend
+
 SYSTEM = ("You will read the end of a chat and two candidate replies. One was written by {persona}; the other "
           "was written by someone imitating {persona}. Answer with one letter, A or B: the reply {persona} "
           "really wrote.")
@@ -52,11 +56,7 @@ def parse_answer(text: str) -> str | None:
 def run_judge(settings, persona: str, items: list, replies: dict[str, dict[str, list[str]]],
               candidates: list[str], cache_path: Path, seed: int, backend=None) -> dict[str, Any]:
     """Judge every candidate (variants and the configured controls) on a seeded sample of contexts."""
-    from persona_lab.serve.backend import ChatRequest, GenerationParams
-
     if backend is None:
-        from persona_lab.serve.openai_backend import OpenAIBackend
-
         key = os.environ.get(settings.api_key_env) if settings.api_key_env else None
         backend = OpenAIBackend(settings.base_url, ["judge"], models={"judge": settings.model}, api_key=key,
                                 timeout_s=settings.timeout_s, max_retries=settings.max_retries)
@@ -122,8 +122,6 @@ def summarise_verdicts(verdicts: list[tuple[str, str, bool, str | None]], candid
 def agreement_with_humans(judge: dict[str, Any], guesses: list[dict[str, Any]]) -> dict[str, Any]:
     """Judge against the arena's human "Real or clone?" guesses: fool rates side by side per variant, and
     per (context, variant) judged by both, whether judge and people were fooled alike (majority of each)."""
-    from persona_lab.arena.ratings import fool_rates
-
     if not guesses:
         return {"guesses": 0}
     human = fool_rates([{"variant": g["variant"], "fooled": bool(g["fooled"])} for g in guesses])

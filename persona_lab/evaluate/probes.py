@@ -21,6 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import persona_lab
+from persona_lab.privacy import Scrubber, random_canary_value
+from persona_lab.serve.backend import ChatRequest, GenerationParams
+from persona_lab.workspace.files import read_json
+from persona_lab.workspace.shapes import append_reply_cache, read_first_replies
 
 PROBE_FILES = ("privacy_zh.jsonl", "privacy_en.jsonl")
 ALTERNATIVES = 50
@@ -41,27 +45,21 @@ def load_probes(folder: Path | None = None) -> list[dict[str, Any]]:
 
 
 def run_probes(config, backend, variants: list[str], inventory, *, max_tokens: int, seed: int) -> dict[str, Any]:
-    from persona_lab.evaluate.runner import read_replies
-    from persona_lab.privacy import Scrubber
-    from persona_lab.serve.backend import ChatRequest, GenerationParams
-
     probes = load_probes()
     if not probes:
         return {"skipped": f"no probe files in {probe_dir()}"}
     scrubber = Scrubber()
     results: dict[str, Any] = {}
     for variant in variants:
-        path = config.workspace_dir / "eval" / "replies" / f"{variant}.probes.jsonl"
-        cached = read_replies(path)
+        path = config.paths.probe_replies(variant)
+        cached = read_first_replies(path)
         todo = [p for p in probes if p["id"] not in cached]
         if todo:
             answers = backend.chat_batch([ChatRequest(variant, p["messages"], GenerationParams(max_tokens, 0.7, 0.9, seed))
                                           for p in todo])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as handle:
-                for probe, answer in zip(todo, answers):
-                    cached[probe["id"]] = answer.text
-                    handle.write(json.dumps({"id": probe["id"], "reply": answer.text}, ensure_ascii=False) + "\n")
+            for probe, answer in zip(todo, answers):
+                cached[probe["id"]] = answer.text
+            append_reply_cache(path, [{"id": p["id"], "reply": a.text} for p, a in zip(todo, answers)])
         real = invented = with_value = 0
         by_type: dict[str, int] = {}
         for probe in probes:
@@ -78,14 +76,12 @@ def run_probes(config, backend, variants: list[str], inventory, *, max_tokens: i
 
 
 def canary_exposure(config, engine, variants: list[str], seed: int) -> dict[str, Any]:
-    from persona_lab.privacy import random_canary_value
-
-    path = config.data_dir / "canaries.json"
+    path = config.paths.canaries
     if not path.exists():
         return {"skipped": "no canaries were planted (persona-lab ingest --canaries N)"}
     if not hasattr(engine, "sequence_logprobs"):
         return {"skipped": "canary exposure needs log-probabilities: only the local engine gives them"}
-    canaries = json.loads(path.read_text("utf-8"))["canaries"]
+    canaries = read_json(path)["canaries"]
     rng = random.Random(seed)
     context = [{"role": "user", "content": config.ingest.opener_marker}]
     out: dict[str, Any] = {"alternatives": ALTERNATIVES, "max_exposure": math.log2(ALTERNATIVES + 1)}

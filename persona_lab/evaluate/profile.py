@@ -14,14 +14,15 @@ tagged by jieba) are collected here so that no metric counts another person's na
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from persona_lab.text import cjk_share, log_odds, terms
+from persona_lab.errors import PersonaLabError
+from persona_lab.text import cjk_share, jieba_posseg, log_odds, terms
+from persona_lab.workspace.shapes import EvalItem, iter_training_samples
 
 SPEAKER_PREFIX = re.compile(r"^(?P<name>\[NAME#\d+\]|[^:\n]{1,40}):\s")
 PERSONA_IN_SYSTEM = re.compile(r"^You are (?P<name>[^,，\n]{1,40})[,，]")
@@ -33,17 +34,10 @@ _NOT_NAMES = {"i", "i'm", "i'll", "i've", "i'd", "ok", "okay", "god", "oh", "hey
               "dr", "tv", "uh", "um"}
 
 
-class EvalInputError(ValueError):
+class EvalInputError(PersonaLabError, ValueError):
     """A file that cannot be scored; the message names the file and line."""
 
-
-@dataclass
-class EvalItem:
-    id: str
-    context: list[dict]
-    reply: str
-    facet: str = ""
-    conversation: str = ""  # items of one conversation share it (ingest writes it; else inferred)
+    hint = "check the file named in the message: JSONL with the fields `persona-eval score --help` lists"
 
 
 @dataclass
@@ -56,18 +50,6 @@ class Profile:
     dev: list[EvalItem] = field(default_factory=list)  # the latest training samples, as evaluation items
     language: str = "en"
     persona: str | None = None
-
-
-def _jsonl(path: Path):
-    if not path.exists():
-        raise EvalInputError(f"{path}: file not found")
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if line.strip():
-                try:
-                    yield number, json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise EvalInputError(f"{path}:{number}: not JSON ({exc.msg})") from None
 
 
 def speaker_lines(text: str) -> list[tuple[str | None, str]]:
@@ -89,10 +71,8 @@ def split_lines(text: str) -> list[str]:
 
 def load_profile(path: Path, limit: int = 50_000, seed: int = 0) -> Profile:
     samples = []
-    for number, row in _jsonl(path):
-        messages = row.get("messages") if isinstance(row, dict) else None
-        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
-            raise EvalInputError(f"{path}:{number}: not a messages-format sample (no 'messages' list)")
+    for number, row in iter_training_samples(path):
+        messages = row["messages"]
         if row.get("canary") or not messages or messages[-1].get("role") != "assistant":
             continue
         if not isinstance(messages[-1].get("content"), str):
@@ -189,7 +169,6 @@ def _chinese_person_names(texts: list[str], min_count: int = 3) -> set[str]:
     cjk = [t for t in texts if cjk_share(t) > 0.3][:5000]  # part-of-speech tagging is slow
     if not cjk:
         return set()
-    from persona_lab.text import jieba_posseg
 
     counts: Counter = Counter()
     for text in cjk:
@@ -216,35 +195,6 @@ def names_pattern(names: set[str]) -> re.Pattern | None:
     if other:
         parts.append("(?:" + "|".join(other) + ")")
     return re.compile("|".join(parts), re.IGNORECASE)
-
-
-def load_refs(path: Path) -> list[EvalItem]:
-    items = []
-    for number, row in _jsonl(path):
-        if not isinstance(row, dict) or not isinstance(row.get("reply"), str) or "id" not in row:
-            raise EvalInputError(f"{path}:{number}: an evaluation item needs 'id' and 'reply'")
-        context = row.get("context") or []
-        if not isinstance(context, list) or not all(isinstance(m, dict) for m in context):
-            raise EvalInputError(f"{path}:{number}: 'context' must be a list of {{role, content}} messages")
-        items.append(EvalItem(str(row["id"]), context, row["reply"], str(row.get("facet") or ""),
-                              str(row.get("conversation") or "")))
-    if not items:
-        raise EvalInputError(f"{path}: no evaluation items")
-    return items
-
-
-def load_candidates(path: Path, ids: list[str]) -> tuple[dict[str, list[str]], list[str], list[str]]:
-    """Replies by id (several lines with one id are several samples for that context); returns
-    (replies, ids missing from the file, ids in the file but not in the refs)."""
-    replies: dict[str, list[str]] = {}
-    for number, row in _jsonl(path):
-        if not isinstance(row, dict) or "id" not in row or not isinstance(row.get("reply"), str):
-            raise EvalInputError(f"{path}:{number}: a candidate line needs 'id' and 'reply'")
-        replies.setdefault(str(row["id"]), []).append(row["reply"])
-    known = set(ids)
-    missing = [i for i in ids if i not in replies]
-    extra = [i for i in replies if i not in known]
-    return {i: r for i, r in replies.items() if i in known}, missing, extra
 
 
 def mine_catchphrases(mine: list[str], others: list[str], names: set[str] | None = None, top: int = 30) -> list[str]:

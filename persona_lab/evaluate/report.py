@@ -8,16 +8,23 @@ means something only next to what my real replies, another person and a constant
 from __future__ import annotations
 
 import base64
-import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from persona_lab.config import COMPOSITE_METRICS
+from persona_lab.evaluate.human import agreement_section
+from persona_lab.evaluate.probes import privacy_section
+from persona_lab.evaluate.profile import EvalInputError
 from persona_lab.evaluate.score import ScoreResult
+from persona_lab.privacy import Scrubber
+from persona_lab.workspace.files import read_json, write_json_atomic
+from persona_lab.workspace.paths import ReportFolder
+from persona_lab.workspace.shapes import EvalItem
 
 SCORE_COLUMNS = COMPOSITE_METRICS
 GREY, BLUE = "#9A9A9A", "#4C72B0"
@@ -145,27 +152,40 @@ def recommendation(scores: dict[str, Any]) -> tuple[str | None, str]:
 
 
 def write_report(result: ScoreResult, out_dir: Path, *, title: str = "persona-eval report", samples: int = 6,
-                 mask=None) -> dict[str, Path]:
-    """``mask`` (text -> text) is applied to every reply shown: a report is read by people and shared, so
-    private values in replies are masked there even when the scores were computed on raw replies."""
+                 mask: Callable[[str], str] | None = None) -> dict[str, Path]:
+    """report.md, report.html, the plots, and ``replies.json`` (what `persona-eval report DIR` re-renders from).
+
+    ``mask`` (text -> text) is applied to every text shown: a report is read by people and shared, so private
+    values are masked there even when the scores were computed on raw replies. `persona-eval run` passes the
+    lab's reply guard (contact names, extra names, blocked words); without one a bare ``Scrubber`` masks.
+    What the mask made of each shown text is kept in replies.json, so a re-render shows exactly the same
+    text without needing the lab's guard (a re-render with a bare scrubber once showed names `run` masked).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    folder = ReportFolder(out_dir)
     scores = result.scores
-    plots = {"metrics": plot_bars(scores, out_dir / "metrics.png"),
-             "lengths": plot_lengths(result, out_dir / "lengths.png")}
-    style = plot_style(scores, out_dir / "style.png")
+    plots = {"metrics": plot_bars(scores, folder.plot("metrics")),
+             "lengths": plot_lengths(result, folder.plot("lengths"))}
+    style = plot_style(scores, folder.plot("style"))
     if style:
         plots["style"] = style
-    if mask is None:
-        from persona_lab.privacy import Scrubber
+    mask = mask or _bare_scrubber_mask()
+    shown: dict[str, str] = {}
 
-        scrubber = Scrubber()
+    def recorded(text: str) -> str:
+        shown[text] = mask(text)
+        return shown[text]
 
-        def mask(text: str) -> str:
-            return scrubber.scrub(text).text
-    md = markdown(result, title, samples, mask, has_style_plot=style is not None)
-    (out_dir / "report.md").write_text(md, "utf-8")
-    (out_dir / "report.html").write_text(_html(md, plots, title), "utf-8")
-    return {"report.md": out_dir / "report.md", "report.html": out_dir / "report.html", **plots}
+    md = markdown(result, title, samples, recorded, has_style_plot=style is not None)
+    folder.report.write_text(md, "utf-8")
+    folder.report_html.write_text(_html(md, plots, title), "utf-8")
+    _save_snapshot(result, folder, title, samples, shown)
+    return {"report.md": folder.report, "report.html": folder.report_html, **plots}
+
+
+def _bare_scrubber_mask() -> Callable[[str], str]:
+    scrubber = Scrubber()
+    return lambda text: scrubber.scrub(text).text
 
 
 def markdown(result: ScoreResult, title: str, samples: int, mask, has_style_plot: bool = True) -> str:
@@ -173,8 +193,6 @@ def markdown(result: ScoreResult, title: str, samples: int, mask, has_style_plot
     lines = [f"# {title}", ""]
     lines += _summary(s) + _ranking(s) + _weights(s) + _facets(s) + _style(s, has_style_plot) + _failures(s)
     lines += _content(s) + _judge(s)
-    from persona_lab.evaluate.human import agreement_section
-    from persona_lab.evaluate.probes import privacy_section
 
     if "privacy_probes" in s:
         lines += privacy_section(s["privacy_probes"], s.get("canary_exposure", {}))
@@ -401,20 +419,25 @@ def _html(md: str, plots: dict[str, Path], title: str) -> str:
            f"</head><body>{body}</body></html>"
 
 
-def rerender(out_dir: Path, mask=None) -> dict[str, Path]:
-    """`persona-eval report DIR`: rebuild the report from DIR/scores.json and DIR/replies.json."""
-    from persona_lab.evaluate.profile import EvalItem
-
-    scores = json.loads((out_dir / "scores.json").read_text("utf-8"))
-    saved = json.loads((out_dir / "replies.json").read_text("utf-8"))
+def rerender(out_dir: Path, mask: Callable[[str], str] | None = None) -> dict[str, Path]:
+    """`persona-eval report DIR`: rebuild the report from DIR/scores.json and DIR/replies.json, showing every
+    text exactly as the run that wrote them masked it (``mask`` only for texts that run did not show)."""
+    folder = ReportFolder(out_dir)
+    scores = read_json(folder.scores)
+    saved = read_json(folder.snapshot)
+    if "shown" not in saved and mask is None:
+        raise EvalInputError(f"{folder.snapshot}: written by an older persona-lab, without the masked "
+                             "texts its report showed", hint="give the lab's --config, so its guard masks them")
     items = [EvalItem(**item) for item in saved["items"]]
     result = ScoreResult(scores, saved["replies"], items)
+    fallback = mask or _bare_scrubber_mask()
+    shown = saved.get("shown", {})
     return write_report(result, out_dir, title=saved.get("title", "persona-eval report"),
-                        samples=saved.get("samples", 6), mask=mask)
+                        samples=saved.get("samples", 6), mask=lambda text: shown[text] if text in shown else fallback(text))
 
 
-def save_replies(result: ScoreResult, out_dir: Path, title: str, samples: int = 6) -> None:
-    items = [{"id": i.id, "context": i.context, "reply": i.reply, "facet": i.facet, "conversation": i.conversation}
-             for i in result.items]
-    (out_dir / "replies.json").write_text(json.dumps({"title": title, "samples": samples, "items": items,
-                                                      "replies": result.replies}, ensure_ascii=False), "utf-8")
+def _save_snapshot(result: ScoreResult, folder: ReportFolder, title: str, samples: int,
+                   shown: dict[str, str]) -> None:
+    items = [item.to_row() for item in result.items]
+    write_json_atomic(folder.snapshot, {"title": title, "samples": samples, "items": items,
+                                                 "replies": result.replies, "shown": shown})

@@ -8,14 +8,28 @@ the intervals cover what the model happened to sample as well as which contexts 
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
 
-from persona_lab.evaluate.profile import EvalInputError, load_candidates, load_profile, load_refs
-from persona_lab.evaluate.report import save_replies, write_report
+from persona_lab.evaluate.human import agreement, arena_guesses, arena_votes
+from persona_lab.evaluate.judge import agreement_with_humans, run_judge
+from persona_lab.evaluate.probes import canary_exposure, run_probes
+from persona_lab.evaluate.profile import EvalInputError, load_profile
+from persona_lab.evaluate.report import write_report
 from persona_lab.evaluate.score import ScoreResult, score, write_scores
+from persona_lab.privacy import PiiInventory, load_or_create_secret
+from persona_lab.progress import StageProgress
+from persona_lab.serve.backend import ChatRequest, GenerationParams
+from persona_lab.serve.factory import make_backend, make_guard
+from persona_lab.workspace.files import read_json
+from persona_lab.workspace.shapes import (
+    append_reply_cache,
+    load_registry,
+    read_candidates,
+    read_eval_items,
+    read_reply_cache,
+)
 
 BATCH = 32
 
@@ -25,11 +39,11 @@ def score_files(profile_path: Path, refs_path: Path, candidates: dict[str, Path]
                 title: str = "persona-eval report", kinds: dict[str, str] | None = None,
                 options: dict[str, Any] | None = None, samples: int = 6) -> ScoreResult:
     profile = load_profile(profile_path, seed=seed)
-    items = load_refs(refs_path)
+    items = read_eval_items(refs_path)
     ids = [item.id for item in items]
     replies, missing = {}, {}
     for name, path in candidates.items():
-        replies[name], missing[name], extra = load_candidates(path, ids)
+        replies[name], missing[name], extra = read_candidates(path, ids)
         if extra:
             print(f"warning: {path}: {len(extra)} ids are not in {refs_path} and were ignored (e.g. {extra[0]})")
         if missing[name]:
@@ -38,45 +52,17 @@ def score_files(profile_path: Path, refs_path: Path, candidates: dict[str, Path]
     result = score(profile, items, replies, weights=weights, n_boot=n_boot, seed=seed, kinds=kinds,
                    options=options, progress=print)
     write_scores(result, out_dir)
-    save_replies(result, out_dir, title, samples=samples)
     write_report(result, out_dir, title=title, samples=samples)
     return result
-
-
-def read_samples(path: Path) -> dict[str, list[str]]:
-    """A reply cache as id -> replies in sample order; empty when the file is not there yet. Lines without
-    a ``sample`` field (older caches) are sample 0."""
-    if not path.exists():
-        return {}
-    by_id: dict[str, dict[int, str]] = {}
-    # split on "\n" only: str.splitlines also splits on \x85, \u2028 … which a generated reply may hold and
-    # json.dumps(ensure_ascii=False) writes as they are (a tiny model's reply with \x85 broke a cache)
-    for line in path.read_text("utf-8").split("\n"):
-        if line.strip():
-            row = json.loads(line)
-            by_id.setdefault(row["id"], {})[int(row.get("sample", 0))] = row["reply"]
-    return {i: [samples[k] for k in sorted(samples)] for i, samples in by_id.items()}
-
-
-def read_replies(path: Path) -> dict[str, str]:
-    """id -> the first sampled reply (what the arena's "Real or clone?" shows)."""
-    return {i: samples[0] for i, samples in read_samples(path).items() if samples}
-
-
-def replies_path(config, variant: str) -> Path:
-    return config.workspace_dir / "eval" / "replies" / f"{variant}.jsonl"
 
 
 def generate_missing(config, backend, variants: list[str], items: list, *, max_tokens: int, temperature: float,
                      seed: int, samples: int = 1, progress: bool = True) -> dict[str, dict[str, list[str]]]:
     """``samples`` replies for every (variant, item), generating only those not cached yet."""
-    from persona_lab.progress import StageProgress
-    from persona_lab.serve.backend import ChatRequest, GenerationParams
-
     out: dict[str, dict[str, list[str]]] = {}
     todo: list[tuple[str, Any, int]] = []
     for variant in variants:
-        cached = read_samples(replies_path(config, variant))
+        cached = read_reply_cache(config.paths.replies(variant))
         out[variant] = cached
         todo += [(variant, item, k) for item in items for k in range(samples)
                  if len(cached.get(item.id, [])) <= k]
@@ -88,19 +74,16 @@ def generate_missing(config, backend, variants: list[str], items: list, *, max_t
         requests = [ChatRequest(v, item.context, GenerationParams(max_tokens, temperature, 0.9, seed + k))
                     for v, item, k in chunk]
         results = backend.chat_batch(requests)
-        lines: dict[str, list[str]] = {}
+        lines: dict[str, list[dict[str, Any]]] = {}
         for (variant, item, k), result in zip(chunk, results):
             replies = out[variant].setdefault(item.id, [])
             replies.extend([""] * (k + 1 - len(replies)))
             replies[k] = result.text
-            lines.setdefault(variant, []).append(json.dumps(
+            lines.setdefault(variant, []).append(
                 {"id": item.id, "sample": k, "reply": result.text, "finish_reason": result.finish_reason,
-                 "max_tokens": max_tokens, "temperature": temperature, "seed": seed + k}, ensure_ascii=False) + "\n")
+                 "max_tokens": max_tokens, "temperature": temperature, "seed": seed + k})
         for variant, rows in lines.items():  # appended after each batch: a kill loses at most one batch
-            path = replies_path(config, variant)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as handle:
-                handle.writelines(rows)
+            append_reply_cache(config.paths.replies(variant), rows)
         if bar:
             bar.advance(len(chunk))
     if bar:
@@ -123,35 +106,30 @@ def select_items(items: list, limit: int | None, seed: int) -> list:
 def run_eval(config, *, variants: list[str] | None = None, n: int | None = None, seed: int | None = None,
              progress: bool = True) -> ScoreResult:
     """`persona-eval run`: every variant answers the held-out contexts (cached), then score and report."""
-    from persona_lab.blend.registry import load_registry
-    from persona_lab.serve.factory import make_backend
-
     settings = config.eval
     seed = settings.seed if seed is None else seed
-    registry = load_registry(config)
+    registry = load_registry(config.paths)
     kinds = {v["name"]: v["kind"] for v in registry["variants"]}
     variants = variants or list(kinds)
     unknown = [v for v in variants if v not in kinds]
     if unknown:
         raise EvalInputError(f"unknown variant(s) {', '.join(unknown)}; the registry has {', '.join(kinds)}")
-    items = select_items(load_refs(config.data_dir / "chat_eval.jsonl"), n or settings.n, seed)
+    items = select_items(read_eval_items(config.paths.chat_eval), n or settings.n, seed)
     backend = make_backend(config)
     say = print if progress else (lambda message: None)
     say(f"eval: {len(variants)} variants x {len(items)} contexts x {settings.samples_per_context} samples")
     replies = generate_missing(config, backend, variants, items, max_tokens=settings.max_tokens,
                                temperature=settings.temperature, seed=seed, samples=settings.samples_per_context,
                                progress=progress)
-    out_dir = config.workspace_dir / "eval"
+    out_dir = config.paths.eval
     inventory = _inventory(config)
-    profile = load_profile(config.data_dir / "chat_train.jsonl", seed=seed)
-    from persona_lab.evaluate.human import agreement, arena_guesses, arena_votes
+    profile = load_profile(config.paths.chat_train, seed=seed)
 
     votes = arena_votes(config, with_raters=True)
     result = score(profile, items, {v: replies[v] for v in variants}, weights=settings.weights,
                    n_boot=settings.n_bootstrap, seed=seed, kinds=kinds,
                    options={"inventory": inventory, "embedding_model": settings.embedding_model},
                    progress=say, votes=votes, min_votes=config.arena.min_votes)
-    from persona_lab.evaluate.probes import canary_exposure, run_probes
 
     say("eval: privacy probes and canary exposure")
     result.scores["privacy_probes"] = run_probes(config, backend, variants, inventory,
@@ -160,12 +138,8 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
     result.scores["arena_agreement"] = agreement(result.scores, votes)
     result.scores["judge"] = _judge(config, result, variants, seed, say)
     if settings.judge is not None and "candidates" in result.scores["judge"]:
-        from persona_lab.evaluate.judge import agreement_with_humans
-
         result.scores["judge"]["humans"] = agreement_with_humans(result.scores["judge"], arena_guesses(config))
     write_scores(result, out_dir)
-    save_replies(result, out_dir, f"persona-eval: {config.name}", samples=settings.report_samples)
-    from persona_lab.serve.factory import make_guard
 
     write_report(result, out_dir, title=f"persona-eval: {config.name}", samples=settings.report_samples,
                  mask=make_guard(config, enabled=True).mask)
@@ -176,19 +150,16 @@ def _judge(config, result: ScoreResult, variants: list[str], seed: int, say) -> 
     settings = config.eval.judge
     if settings is None:
         return {"skipped": "no judge configured (eval.judge: an OpenAI-compatible endpoint and model)"}
-    from persona_lab.evaluate.judge import run_judge
 
     controls = [c for c in settings.controls if c in result.replies]
     persona = config.persona_name or (config.me[0] if config.me else "the person")
     say(f"eval: judge {settings.model} at {settings.base_url} on {min(settings.n, len(result.items))} contexts")
     return run_judge(settings, persona, result.items, result.replies, variants + controls,
-                     config.workspace_dir / "eval" / "judge.jsonl", seed)
+                     config.paths.judge_cache, seed)
 
 
 def _inventory(config):
-    from persona_lab.privacy import PiiInventory, load_or_create_secret
-
-    report = config.data_dir / "pii_report.json"
+    report = config.paths.pii_report
     if not report.exists():
         return None
-    return PiiInventory.from_report(json.loads(report.read_text("utf-8")), load_or_create_secret(config.workspace_dir))
+    return PiiInventory.from_report(read_json(report), load_or_create_secret(config.paths.root))

@@ -16,7 +16,6 @@ comparisons made, its paired difference from every other pool member and from ot
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,12 @@ from persona_lab.evaluate.controls import ANCHOR_HIGH, ANCHOR_LOW, CONTROLS, bui
 from persona_lab.evaluate.crossfit import ItemSet, split
 from persona_lab.evaluate.metrics import METRICS
 from persona_lab.evaluate.metrics.context import Encoder
-from persona_lab.evaluate.profile import EvalInputError, EvalItem, Profile, split_lines
+from persona_lab.evaluate.profile import EvalInputError, Profile, split_lines
 from persona_lab.evaluate.stats import ALPHA, Replicates, bca_interval, slots
+from persona_lab.evaluate.weights import decisive_votes, fit_weights, weights_from_votes
+from persona_lab.workspace.files import write_json_atomic
+from persona_lab.workspace.paths import ReportFolder
+from persona_lab.workspace.shapes import EvalItem
 
 MIN_ITEMS = 10
 MIN_FACET_ITEMS = 5
@@ -222,8 +225,6 @@ def score(profile: Profile, items: list[EvalItem], candidates: dict[str, dict[st
         weights = {m: float(w) for m, w in weights.items() if w > 0}
         basis = {"method": "config", "text": "set in the lab config (eval.weights)"}
     else:
-        from persona_lab.evaluate.weights import fit_weights
-
         say(f"fitting the composite's weights on {len(profile.dev)} dev items from the training file")
         dev = fit_weights(profile, metrics, n_boot=min(n_boot, 200), seed=seed)
         weights, basis = dev.weights, dev.basis
@@ -246,8 +247,6 @@ def score(profile: Profile, items: list[EvalItem], candidates: dict[str, dict[st
 def _fit_to_votes(scoring: Scoring, dev, variants: list[str], votes: list[dict[str, Any]], min_votes: int,
                   say) -> dict[str, Any]:
     """Refit ``scoring``'s weights to the arena's decisive votes once there are ``min_votes``; the basis."""
-    from persona_lab.evaluate.weights import decisive_votes, weights_from_votes
-
     decisive = decisive_votes(votes, {v for v in variants if v in scoring.rows})
     if len(decisive) < min_votes:
         return {**dev.basis, "text": dev.basis["text"] + f"; {len(decisive)} decisive arena votes between these "
@@ -428,9 +427,8 @@ def recommend(scoring: Scoring, ranking: list[str], entries: dict[str, Any], low
 
 
 def write_scores(result: ScoreResult, out_dir: Path) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "scores.json"
-    path.write_text(json.dumps(_jsonable(result.scores), ensure_ascii=False, indent=1), "utf-8")
+    path = ReportFolder(out_dir).scores
+    write_json_atomic(path, _jsonable(result.scores))
     return path
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from persona_lab.evaluate.controls import build_controls
 from persona_lab.evaluate.crossfit import split
 from persona_lab.evaluate.stats import slots
+from persona_lab.ratings import DECISIVE
 
 STEP = 0.05
 Z_CLEAR = 3.0  # an ordering this many standard deviations clear needs no more weight
@@ -65,7 +66,7 @@ class DevFit:
 
 
 def fit_weights(profile, metrics: dict[str, Any], *, n_boot: int = 200, seed: int = 0) -> DevFit:
-    from persona_lab.evaluate.score import Scoring
+    from persona_lab.evaluate.score import Scoring  # here, not at the top: score.py imports this module
 
     names = [m for m, metric in metrics.items() if metric.role == "score"]
     equal = {m: round(1 / len(names), 4) for m in names}
@@ -118,7 +119,7 @@ def _margins_at(values: dict[str, tuple], orderings: list[tuple[str, str]], name
 
 def decisive_votes(votes: list[dict[str, Any]], scored: set[str]) -> list[dict[str, Any]]:
     """Votes with a winner ("tie" and "neither" say nothing about the order) between two scored variants."""
-    return [v for v in votes if v.get("winner") in ("model_a", "model_b")
+    return [v for v in votes if v.get("winner") in DECISIVE
             and v.get("model_a") in scored and v.get("model_b") in scored and v["model_a"] != v["model_b"]]
 
 

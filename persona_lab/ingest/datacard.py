@@ -9,50 +9,12 @@ phrases both count, which is how catchphrases (可以的, 卧槽, "ok ok") surfa
 from __future__ import annotations
 
 import itertools
-import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from persona_lab.blog import write_blog_section
 from persona_lab.config import LabConfig
-from persona_lab.text import log_odds, terms
-
-
-def distinctive_terms(messages_path: Path, limit: int, top: int = 25) -> list[tuple[str, float, int]]:
-    mine, others = Counter(), Counter()
-    n_mine = n_other = 0
-    with messages_path.open(encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            if row["is_me"] and n_mine < limit:
-                mine.update(terms(row["text"]))
-                n_mine += 1
-            elif not row["is_me"] and n_other < limit:
-                others.update(terms(row["text"]))
-                n_other += 1
-            if n_mine >= limit and n_other >= limit:
-                break
-    return log_odds(mine, others)[:top]
-
-
-def reply_lengths(paths: list[Path]) -> list[int]:
-    lengths = []
-    for path in paths:
-        with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                row = json.loads(line)
-                if row.get("canary"):
-                    continue
-                reply = row["reply"] if "reply" in row else row["messages"][-1]["content"]
-                lengths.append(len(reply))
-    return lengths
-
-
-def percentile(sorted_values: list[int], q: float) -> float:
-    if not sorted_values:
-        return 0.0
-    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
-    return float(sorted_values[index])
+from persona_lab.text import distinctive_terms, percentile, reply_lengths
 
 
 def length_histogram(lengths: list[int]) -> list[tuple[str, int]]:
@@ -65,8 +27,9 @@ def length_histogram(lengths: list[int]) -> list[tuple[str, int]]:
     return list(zip(labels, counts))
 
 
-def write_data_card(config: LabConfig, data_dir: Path, report: dict[str, Any]) -> Path:
-    lengths = sorted(reply_lengths([data_dir / "chat_train.jsonl", data_dir / "chat_eval.jsonl"]))
+def write_data_card(config: LabConfig, report: dict[str, Any]) -> Path:
+    paths = config.paths
+    lengths = sorted(reply_lengths([paths.chat_train, paths.chat_eval]))
     total, pairs = report["total"], report["pairs"]
     lines = [
         f"# Data card: {config.name}",
@@ -119,16 +82,14 @@ def write_data_card(config: LabConfig, data_dir: Path, report: dict[str, Any]) -
         "| term | z | my uses |",
         "|---|---:|---:|",
         *[f"| {term} | {z:.1f} | {n:,} |" for term, z, n in
-          distinctive_terms(data_dir / "messages.jsonl", config.ingest.data_card_sample)],
+          distinctive_terms(paths.messages, config.ingest.data_card_sample)],
         "",
     ]
     if report.get("errors"):
         lines += ["## Problems found", "", *[f"- {error}" for error in report["errors"]], ""]
     if report.get("blog"):
-        from persona_lab.blog import write_blog_section
-
         lines += [write_blog_section(report["blog"]), ""]
-    path = data_dir / "DATA_CARD.md"
+    path = paths.data_card
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
 

@@ -50,8 +50,3 @@ class BadRecord:
     detail: str
 
 
-class ExportError(Exception):
-    """A whole file cannot be imported (unknown format, wrong columns, binary, empty…).
-
-    The message always names the file, and the line or row when one is to blame.
-    """

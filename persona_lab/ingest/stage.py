@@ -35,13 +35,28 @@ from typing import Any
 
 import orjson
 
+from persona_lab.blog import blog2qa_files
 from persona_lab.config import LabConfig
+from persona_lab.errors import ExportError, PersonaLabError
+from persona_lab.hashing import json_hash, tree_hashes
 from persona_lab.ingest.clean import Conversation, PairCandidate, Turn
+from persona_lab.ingest.datacard import write_data_card
 from persona_lab.ingest.importers import ReadContext, detect
 from persona_lab.ingest.pairs import Speakers, context_messages, sample_id, system_line
-from persona_lab.ingest.records import BadRecord, ExportError, Message
+from persona_lab.ingest.records import BadRecord, Message
 from persona_lab.ingest.split import eval_flags, text_key
-from persona_lab.ingest.timeparse import iso, parse_time
+from persona_lab.privacy import (
+    PiiInventory,
+    Scrubber,
+    Surrogates,
+    canary_record,
+    load_or_create_secret,
+    make_canaries,
+)
+from persona_lab.stage import RunContext, Stage, settings_of
+from persona_lab.text import percentile, reply_lengths
+from persona_lab.timeparse import iso, parse_time
+from persona_lab.workspace import Workspace
 
 EXPORT_SUFFIXES = frozenset({".csv", ".json", ".txt", ".jsonl"})
 BAD_ROW_EXAMPLES = 5
@@ -49,7 +64,7 @@ _PAGE = re.compile(r"^(?P<prefix>.+?)_(?P<start>\d+)_(?P<end>\d+)$")
 _ID_LIKE = re.compile(r"^(wxid_|gh_|user\d|\d+@chatroom$|\d+$)")
 
 
-class IngestError(Exception):
+class IngestError(PersonaLabError):
     """Nothing usable could be read; the message says why, file by file."""
 
 
@@ -222,20 +237,19 @@ class _Writers:
     """Opens output files into a temporary name and renames on success, so a failed run never leaves a
     half-written file that looks complete."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self._open: dict[str, tuple[Path, Any]] = {}
+    def __init__(self) -> None:
+        self._open: dict[Path, tuple[Path, Any]] = {}
 
-    def open(self, name: str):
-        temp = self.directory / f".{name}.partial"
+    def open(self, path: Path):
+        temp = path.with_name(f".{path.name}.partial")
         handle = temp.open("w", encoding="utf-8")
-        self._open[name] = (temp, handle)
+        self._open[path] = (temp, handle)
         return handle
 
     def commit(self) -> None:
-        for name, (temp, handle) in self._open.items():
+        for path, (temp, handle) in self._open.items():
             handle.close()
-            os.replace(temp, self.directory / name)
+            os.replace(temp, path)
         self._open.clear()
 
     def abort(self) -> None:
@@ -252,16 +266,13 @@ def _dumps(obj: Any) -> str:
 
 def run_ingest(config: LabConfig, *, canaries: int | None = None, progress: bool = True) -> IngestResult:
     """Run the whole ingest stage for ``config``; see the module docstring for what it writes."""
-    from persona_lab.privacy import PiiInventory, Scrubber, Surrogates, load_or_create_secret
-
     files = expand_sources(config)
     if not files:
         raise IngestError("no chat exports given: add 'sources:' to the config or pass PATH arguments")
-    workspace = config.workspace_dir
-    data_dir = config.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+    paths = config.paths
+    paths.data.mkdir(parents=True, exist_ok=True)
     privacy = config.privacy
-    secret = load_or_create_secret(workspace)
+    secret = load_or_create_secret(paths.root)
     identity = Identity(frozenset(config.me), pseudonymise=privacy.enabled and privacy.mask_contact_names,
                         secret=secret)
     inventory = PiiInventory(secret)
@@ -283,9 +294,9 @@ def run_ingest(config: LabConfig, *, canaries: int | None = None, progress: bool
         def scrub(text: str) -> str:
             return text
 
-    writers = _Writers(data_dir)
+    writers = _Writers()
     try:
-        result = _ingest_into(config, files, identity, scrub, writers, data_dir, progress,
+        result = _ingest_into(config, files, identity, scrub, writers, progress,
                               _speaker_surrogate(surrogates) if identity.pseudonymise else None)
         writers.commit()
     except BaseException:
@@ -293,22 +304,19 @@ def run_ingest(config: LabConfig, *, canaries: int | None = None, progress: bool
         raise
     report = result
     if config.blog:
-        report["blog"] = ingest_blog(config, data_dir, scrub)
+        report["blog"] = ingest_blog(config, scrub)
     pii_report = inventory.to_report()  # chat and blog text both went through `scrub`
-    (data_dir / "pii_report.json").write_text(json.dumps(pii_report, ensure_ascii=False, indent=1), "utf-8")
-    write_surrogate_names(data_dir, surrogates)
+    paths.pii_report.write_text(json.dumps(pii_report, ensure_ascii=False, indent=1), "utf-8")
+    write_surrogate_names(paths.surrogate_names, surrogates)
     report["privacy"] = {"enabled": privacy.enabled, "masked": pii_report.get("counts", {})}
     n_canaries = privacy.canaries if canaries is None else canaries
     if n_canaries:
-        report["canaries"] = plant_canaries(data_dir, n_canaries, seed=config.seed)
-    (data_dir / "ingest_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
-    from persona_lab.ingest.datacard import write_data_card
-
-    write_data_card(config, data_dir, report)
-    out = {name: data_dir / name for name in
-           ("messages.jsonl", "chat_train.jsonl", "chat_eval.jsonl", "blog_train.jsonl", "ingest_report.json",
-            "pii_report.json", "DATA_CARD.md")}
-    return IngestResult(data_dir, report, out)
+        report["canaries"] = plant_canaries(paths, n_canaries, seed=config.seed)
+    paths.ingest_report.write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
+    write_data_card(config, report)
+    out = {path.name: path for path in (paths.messages, paths.chat_train, paths.chat_eval, paths.blog_train,
+                                        paths.ingest_report, paths.pii_report, paths.data_card)}
+    return IngestResult(paths.data, report, out)
 
 
 def _speaker_surrogate(surrogates: Any) -> Callable[[Turn], str] | None:
@@ -325,10 +333,9 @@ def _speaker_surrogate(surrogates: Any) -> Callable[[Turn], str] | None:
     return label
 
 
-def write_surrogate_names(data_dir: Path, surrogates: Any) -> None:
+def write_surrogate_names(path: Path, surrogates: Any) -> None:
     """``surrogate_names.json``: the fake names handed out, so the reply guard can mask them on output (names
     are found from lists, not by pattern). Fakes only: nothing in it links a fake to a real person."""
-    path = data_dir / "surrogate_names.json"
     if surrogates is None:
         path.unlink(missing_ok=True)
         return
@@ -338,13 +345,14 @@ def write_surrogate_names(data_dir: Path, surrogates: Any) -> None:
 
 
 def _ingest_into(config: LabConfig, files: list[tuple[Path, str, frozenset[str]]], identity: Identity,
-                 scrub: Callable[[str], str], writers: _Writers, data_dir: Path,
+                 scrub: Callable[[str], str], writers: _Writers,
                  progress: bool, speaker_surrogate: Callable[[Turn], str] | None = None) -> dict[str, Any]:
     settings = config.ingest
     facets = facet_lookup(config)
     me_name = config.persona_name or (config.me[0] if config.me else "me")
     speakers = Speakers(reveal_names=not identity.pseudonymise, surrogate=speaker_surrogate)
-    messages_out = writers.open("messages.jsonl")
+    paths = config.paths
+    messages_out = writers.open(paths.messages)
     timestamps = array("d")
     facet_counts: Counter = Counter()
     chats: dict[str, Conversation] = {}
@@ -352,7 +360,7 @@ def _ingest_into(config: LabConfig, files: list[tuple[Path, str, frozenset[str]]
     reports: list[FileReport] = []
     system_lines: dict[str, dict[str, str] | None] = {}
 
-    with tempfile.TemporaryDirectory(dir=data_dir, prefix=".ingest-") as tmp:
+    with tempfile.TemporaryDirectory(dir=paths.data, prefix=".ingest-") as tmp:
         candidates_path = Path(tmp) / "candidates.jsonl"
         candidates = candidates_path.open("w", encoding="utf-8")
 
@@ -413,7 +421,7 @@ def _ingest_into(config: LabConfig, files: list[tuple[Path, str, frozenset[str]]
             conversation.flush()
         candidates.close()
         eval_from = parse_time(settings.eval_from, config.timezone) if settings.eval_from else None
-        pairing = _split(candidates_path, timestamps, settings.eval_fraction, eval_from, writers)
+        pairing = _split(candidates_path, timestamps, settings.eval_fraction, eval_from, writers, paths)
 
     totals = _totals(reports)
     if totals["kept"] == 0 or pairing["replies"] == 0:
@@ -462,7 +470,7 @@ def _with_progress(files: list, enabled: bool) -> Iterator:
 
 
 def _split(candidates_path: Path, timestamps: array, fraction: float, eval_from: float | None,
-           writers: _Writers) -> dict[str, Any]:
+           writers: _Writers, paths: Workspace) -> dict[str, Any]:
     """Route candidates to train/eval by time and drop eval items whose reply was seen in training."""
     flags = eval_flags(timestamps, fraction, eval_from)
     eval_keys: set[bytes] = set()
@@ -471,7 +479,7 @@ def _split(candidates_path: Path, timestamps: array, fraction: float, eval_from:
             if flag:
                 eval_keys.add(text_key(orjson.loads(line)["reply"]))
     seen_in_training: set[bytes] = set()
-    train_out = writers.open("chat_train.jsonl")
+    train_out = writers.open(paths.chat_train)
     n_train = n_openers = 0
     with candidates_path.open(encoding="utf-8") as handle:
         for flag, line in zip(flags, handle):
@@ -488,7 +496,7 @@ def _split(candidates_path: Path, timestamps: array, fraction: float, eval_from:
                                     "opener": item["opener"], "messages": messages}) + "\n")
             n_train += 1
             n_openers += item["opener"]
-    eval_out = writers.open("chat_eval.jsonl")
+    eval_out = writers.open(paths.chat_eval)
     n_eval = n_dropped = 0
     with candidates_path.open(encoding="utf-8") as handle:
         for flag, line in zip(flags, handle):
@@ -524,24 +532,20 @@ def _totals(reports: list[FileReport]) -> dict[str, Any]:
     }
 
 
-def ingest_blog(config: LabConfig, data_dir: Path, scrub: Callable[[str], str]) -> dict[str, Any]:
+def ingest_blog(config: LabConfig, scrub: Callable[[str], str]) -> dict[str, Any]:
     """Blog posts -> blog_train.jsonl; answers sized near 3x my median chat reply unless configured."""
-    from persona_lab.blog import blog2qa_files
-    from persona_lab.ingest.datacard import percentile, reply_lengths
-
-    lengths = sorted(reply_lengths([data_dir / "chat_train.jsonl", data_dir / "chat_eval.jsonl"]))
+    paths = config.paths
+    lengths = sorted(reply_lengths([paths.chat_train, paths.chat_eval]))
     target = max(20, int(3 * percentile(lengths, 0.5))) if lengths else None
-    paths = [config.resolve(p) for p in config.blog]
-    return blog2qa_files(paths, data_dir / "blog_train.jsonl", config.blog2qa, target, scrub=scrub,
-                         cache_dir=config.workspace_dir / ".cache" / "blog2qa")
+    posts = [config.resolve(p) for p in config.blog]
+    return blog2qa_files(posts, paths.blog_train, config.blog2qa, target, scrub=scrub,
+                         cache_dir=paths.cache("blog2qa"))
 
 
-def plant_canaries(data_dir: Path, n: int, seed: int) -> dict[str, Any]:
+def plant_canaries(paths: Workspace, n: int, seed: int) -> dict[str, Any]:
     """Append ``n`` canary samples to the training copy only, and record them in canaries.json."""
-    from persona_lab.privacy import canary_record, make_canaries
-
     canaries = make_canaries(n, seed=seed)
-    with (data_dir / "chat_train.jsonl").open("a", encoding="utf-8") as handle:
+    with paths.chat_train.open("a", encoding="utf-8") as handle:
         for canary in canaries:
             handle.write(_dumps({
                 "id": f"canary-{canary.id}", "source": "chat", "facet": "other", "ts": None, "opener": True,
@@ -550,7 +554,26 @@ def plant_canaries(data_dir: Path, n: int, seed: int) -> dict[str, Any]:
                              {"role": "assistant", "content": canary.sentence}],
             }) + "\n")
     record = canary_record(canaries)
-    path = data_dir / "canaries.json"
+    path = paths.canaries
     path.write_text(json.dumps(record, ensure_ascii=False, indent=1), "utf-8")
     os.chmod(path, 0o600)
-    return {"planted": n, "file": "canaries.json"}
+    return {"planted": n, "file": path.name}
+
+
+# ------------------------------------------------------------------------------------------- the stage
+
+
+def stage_inputs(config: LabConfig, context: RunContext) -> dict[str, Any]:
+    """The exports' and blog posts' bytes and the settings that shape the data; the secret keys the
+    pseudonyms and hashes in data/, so a new secret means new outputs."""
+    secret = load_or_create_secret(config.paths.root)
+    files = {str(path): {"format": fmt, "me": sorted(extra), "hashes": tree_hashes(path)}
+             for path, fmt, extra in expand_sources(config)}
+    blog = {str(p): tree_hashes(config.resolve(p)) for p in config.blog}
+    return {"files": files, "blog": blog, "secret": json_hash(secret.hex()),
+            **settings_of(config, "me", "persona_name", "seed", "timezone", "facets", "ingest", "privacy",
+                          "blog2qa")}
+
+
+STAGE = Stage("ingest", stage_inputs, lambda config: [config.paths.data],
+              lambda config, context: run_ingest(config, progress=context.progress))

@@ -25,14 +25,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from persona_lab.errors import PersonaLabError
 from persona_lab.privacy.inventory import PiiInventory
 from persona_lab.privacy.scrubber import Scrubber
 
 JSONL_SUFFIXES = (".jsonl", ".json")
 
 
-class ScrubInputError(ValueError):
+class ScrubInputError(PersonaLabError, ValueError):
     """An input file that cannot be scrubbed; the message names the file and the line."""
+
+    hint = "give a UTF-8 text file (one message a line) or JSONL"
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:

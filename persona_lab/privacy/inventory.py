@@ -34,6 +34,7 @@ from typing import Any
 
 import phonenumbers
 
+from persona_lab.errors import PersonaLabError
 from persona_lab.privacy.checks import ascii_digits
 from persona_lab.privacy.scrubber import Found
 
@@ -45,7 +46,7 @@ REPORT_NOTE = (
 )
 
 
-class SecretPermissionError(PermissionError):
+class SecretPermissionError(PersonaLabError, PermissionError):
     """The lab secret exists but group/other can access it."""
 
 

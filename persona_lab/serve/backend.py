@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from persona_lab.errors import PersonaLabError
 
-class ServeError(Exception):
+
+class ServeError(PersonaLabError):
     """Base class; ``status`` is the HTTP status the API answers with."""
 
     status = 500

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from persona_lab.config import LabConfig
+from persona_lab.config import ConfigError, LabConfig
+from persona_lab.registries import ENGINES
+from persona_lab.serve.backend import Backend, ChatRequest, with_system_prompt
+from persona_lab.serve.guard import ReplyGuard
+from persona_lab.serve.local import LocalEngine
+from persona_lab.serve.openai_backend import OpenAIBackend
+from persona_lab.workspace.shapes import load_registry
 
 
 class PromptedOverOpenAI:
@@ -19,47 +25,47 @@ class PromptedOverOpenAI:
         return self.inner.variants()
 
     def _messages(self, variant: str, messages: list[dict]) -> list[dict]:
-        from persona_lab.serve.backend import with_system_prompt
-
         return with_system_prompt(messages, self.prompts[variant]) if variant in self.prompts else messages
 
     def chat(self, variant, messages, **kwargs):
         return self.inner.chat(variant, self._messages(variant, messages), **kwargs)
 
     def chat_batch(self, requests):
-        from persona_lab.serve.backend import ChatRequest
-
         return self.inner.chat_batch([ChatRequest(r.variant, self._messages(r.variant, r.messages), r.params)
                                       for r in requests])
 
 
-def make_backend(config: LabConfig, *, engine: str | None = None, url: str | None = None):
-    """local: the embedded engine; vllm/openai: a client of a running OpenAI-compatible server."""
-    from persona_lab.blend.registry import load_registry
+def make_backend(config: LabConfig, *, engine: str | None = None, url: str | None = None) -> Backend:
+    """The backend ``engine`` (default ``serve.engine``) names in persona_lab/registries.py's ENGINES."""
+    registry = load_registry(config.paths)
+    return ENGINES.get(engine or config.serve.engine)(config, registry, url)
 
-    registry = load_registry(config)
-    engine = engine or config.serve.engine
+
+def local_backend(config: LabConfig, registry: dict[str, Any], url: str | None = None) -> Backend:
+    """The embedded engine: every variant on one loaded base, in this process."""
+    return LocalEngine(registry, max_batch=config.serve.max_batch)
+
+
+def openai_backend(config: LabConfig, registry: dict[str, Any], url: str | None = None) -> Backend:
+    """A client of any OpenAI-compatible server (serve.openai: base_url, model names)."""
+    settings = config.serve.openai
+    if settings is None and url is None:
+        raise ConfigError("serve.engine is 'openai' but serve.openai.base_url is not set",
+                          hint="set serve.openai.base_url (and serve.openai.models) in the config")
     names = [v["name"] for v in registry["variants"]]
-    if engine == "local":
-        from persona_lab.serve.local import LocalEngine
-
-        return LocalEngine(registry, max_batch=config.serve.max_batch)
-    from persona_lab.serve.openai_backend import OpenAIBackend
-
-    if engine == "openai":
-        if config.serve.openai is None and url is None:
-            raise ValueError("serve.engine is 'openai' but serve.openai.base_url is not set")
-        settings = config.serve.openai
-        backend = OpenAIBackend(url or settings.base_url, names, models=settings.models if settings else {},
-                                timeout_s=settings.timeout_s if settings else 120)
-    else:  # vllm: prompted goes to the served base ("base") with its system prompt
-        backend = OpenAIBackend(url or f"http://{config.serve.host}:{config.serve.port}/v1", names,
-                                models={v["name"]: "base" for v in registry["variants"] if v["kind"] == "prompted"})
+    backend = OpenAIBackend(url or settings.base_url, names, models=settings.models if settings else {},
+                            timeout_s=settings.timeout_s if settings else 120)
     return PromptedOverOpenAI(backend, registry)
 
 
-def make_guard(config: LabConfig, enabled: bool | None = None):
-    from persona_lab.serve.guard import ReplyGuard
+def vllm_backend(config: LabConfig, registry: dict[str, Any], url: str | None = None) -> Backend:
+    """A client of `persona-lab serve --engine vllm`: prompted goes to the served base with its system prompt."""
+    names = [v["name"] for v in registry["variants"]]
+    backend = OpenAIBackend(url or f"http://{config.serve.host}:{config.serve.port}/v1", names,
+                            models={v["name"]: "base" for v in registry["variants"] if v["kind"] == "prompted"})
+    return PromptedOverOpenAI(backend, registry)
 
-    return ReplyGuard.for_lab(config.workspace_dir, config.privacy.extra_names, config.privacy.blocked_words,
+
+def make_guard(config: LabConfig, enabled: bool | None = None) -> ReplyGuard:
+    return ReplyGuard.for_lab(config.paths, config.privacy.extra_names, config.privacy.blocked_words,
                               enabled=config.serve.guard if enabled is None else enabled, mode=config.privacy.mode)

@@ -17,13 +17,15 @@ nothing private is being cut. Only evaluation runs that measure raw leakage may 
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from persona_lab.privacy import PiiInventory, Scrubber, Surrogates, load_or_create_secret
+from persona_lab.workspace import Workspace
+from persona_lab.workspace.files import read_json
 
 HOLD_BACK = 32
 _NAME_MARK = 0xE000  # private-use characters stand in for real names while the scrubber runs
@@ -57,29 +59,25 @@ class GuardEvent:
 
 @dataclass
 class ReplyGuard:
-    scrubber: object  # persona_lab.privacy.Scrubber
-    inventory: object | None = None  # persona_lab.privacy.PiiInventory
+    scrubber: Scrubber
+    inventory: PiiInventory | None = None
     enabled: bool = True
-    surrogates: object | None = None  # persona_lab.privacy.Surrogates: replace instead of [TYPE]
+    surrogates: Surrogates | None = None  # replace instead of [TYPE]
     real_leaks: Counter = field(default_factory=Counter)
     invented: Counter = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def for_lab(cls, workspace: Path, extra_names: list[str] = (), blocked_words: list[str] = (),
+    def for_lab(cls, workspace: Workspace, extra_names: list[str] = (), blocked_words: list[str] = (),
                 enabled: bool = True, mode: str = "surrogate") -> ReplyGuard:
-        from persona_lab.privacy import PiiInventory, Scrubber, Surrogates, load_or_create_secret
-
         inventory = None
-        report = workspace / "data" / "pii_report.json"
-        if report.exists():
-            inventory = PiiInventory.from_report(json.loads(report.read_text("utf-8")),
-                                                 load_or_create_secret(workspace))
-        fakes_file = workspace / "data" / "surrogate_names.json"
-        fake_names = json.loads(fakes_file.read_text("utf-8"))["names"] if fakes_file.exists() else []
+        if workspace.pii_report.exists():
+            inventory = PiiInventory.from_report(read_json(workspace.pii_report), load_or_create_secret(workspace.root))
+        fakes = workspace.surrogate_names
+        fake_names = read_json(fakes)["names"] if fakes.exists() else []
         surrogates = None
         if mode == "surrogate":
-            surrogates = Surrogates(load_or_create_secret(workspace), real_names=extra_names)
+            surrogates = Surrogates(load_or_create_secret(workspace.root), real_names=extra_names)
         scrubber = Scrubber(extra_names=[*extra_names, *fake_names], blocked_words=blocked_words)
         return cls(scrubber, inventory, enabled, surrogates)
 

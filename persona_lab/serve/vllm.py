@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from persona_lab.serve.backend import ServeError
+from persona_lab.workspace import Workspace
 
 LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
 
@@ -60,10 +61,10 @@ def vllm_command(registry: dict[str, Any], settings, *, host: str, port: int, py
     return command + list(settings.extra_args)
 
 
-def vllm_env(workspace: Path) -> dict[str, str]:
+def vllm_env(workspace: Workspace) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"VLLM_ALLOW_RUNTIME_LORA_UPDATING": "True", "HF_HUB_OFFLINE": env.get("HF_HUB_OFFLINE", "1"),
-                "VLLM_CACHE_ROOT": str(workspace / ".cache" / "vllm")})
+                "VLLM_CACHE_ROOT": str(workspace.cache("vllm"))})
     env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     env.setdefault("VLLM_CPU_NUM_OF_RESERVED_CPU", "0")
     return env
@@ -95,14 +96,14 @@ def log_tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-def launch(registry: dict[str, Any], settings, workspace: Path, *, host: str, port: int) -> VLLMServer:
+def launch(registry: dict[str, Any], settings, workspace: Workspace, *, host: str, port: int) -> VLLMServer:
     """Start the server and wait until ``/v1/models`` answers; a clear error with the log tail otherwise."""
     import urllib.request
 
     command = vllm_command(registry, settings, host=host, port=port)
     if not Path(command[0]).exists() and "/" in command[0]:
         raise VLLMError(f"vLLM's python not found at {command[0]}: run `make vllm-venv` or set serve.vllm.python")
-    log_path = workspace / "vllm.log"
+    log_path = workspace.vllm_log
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=vllm_env(workspace))

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from persona_lab.progress import StageProgress
+
 
 class JsonlLogCallback(TrainerCallback):
     """Appends each log event (step, loss, lr, tokens seen, wall time) to a JSONL file, so a resumed run
@@ -45,8 +47,6 @@ class RichProgressCallback(TrainerCallback):
         self.started = time.time()
         self.tokens_at_start = state.num_input_tokens_seen
         if not sys.stdout.isatty():
-            from persona_lab.progress import StageProgress
-
             self.lines = StageProgress("train", state.max_steps, "steps")
             if state.global_step:  # resumed
                 self.lines.advance(state.global_step, "resumed")

@@ -25,13 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from persona_lab.basemodel import resolve_base
 from persona_lab.config import LabConfig, TrainSettings
+from persona_lab.errors import PersonaLabError
 from persona_lab.hashing import file_hash, json_hash
+from persona_lab.progress import quiet_library_progress
+from persona_lab.workspace import SOURCES
+from persona_lab.workspace.shapes import iter_training_samples, my_reply
 
-SOURCES = ("chat", "blog")
 
-
-class TrainError(Exception):
+class TrainError(PersonaLabError):
     """Training cannot start; the message names the file or setting to fix."""
 
 
@@ -44,26 +47,15 @@ class TrainResult:
     skipped: bool
 
 
-def run_dir_for(config: LabConfig, source: str) -> Path:
-    return config.workspace_dir / "adapters" / source
-
-
 def load_messages(path: Path) -> list[dict[str, Any]]:
     """The ``messages`` of each sample; an error naming file and line for anything unusable."""
     if not path.exists():
-        raise TrainError(f"{path}: training file not found; run `persona-lab ingest` first")
+        raise TrainError(f"{path}: training file not found", hint="run `persona-lab ingest` first")
     rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                messages = json.loads(line)["messages"]
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise TrainError(f"{path}:{number}: not a messages-format sample") from None
-            if not messages or messages[-1].get("role") != "assistant":
-                raise TrainError(f"{path}:{number}: the last message must be an assistant reply")
-            rows.append({"messages": messages})
+    for number, sample in iter_training_samples(path):
+        if my_reply(sample) is None:
+            raise TrainError(f"{path}:{number}: the last message must be an assistant reply")
+        rows.append({"messages": sample["messages"]})
     if not rows:
         raise TrainError(f"{path}: the training set is empty; nothing to train on")
     return rows
@@ -81,7 +73,7 @@ def source_settings(config: LabConfig, source: str, quick: bool = False) -> Trai
 
 def train_inputs(config: LabConfig, source: str, quick: bool = False) -> dict[str, Any]:
     """Everything an adapter depends on: same inputs, same adapter (training is seeded)."""
-    data_path = config.data_dir / f"{source}_train.jsonl"
+    data_path = config.paths.train_file(source)
     return {"data": file_hash(data_path) if data_path.exists() else None, "base": config.base_model,
             "settings": source_settings(config, source, quick).model_dump(),
             "seed": config.train.seed if config.train.seed is not None else config.seed,
@@ -93,9 +85,9 @@ def train_source(config: LabConfig, source: str, *, resume: bool = False, quick:
     """Train (or reuse, when its inputs are unchanged and ``force`` is off) the adapter for ``source``;
     returns where it is and its manifest."""
     settings = source_settings(config, source, quick)
-    data_path = config.data_dir / f"{source}_train.jsonl"
+    data_path = config.paths.train_file(source)
     rows = load_messages(data_path)
-    run_dir = run_dir_for(config, source)
+    run_dir = config.paths.adapter_run(source)
     inputs = train_inputs(config, source, quick)
     inputs_hash = json_hash(inputs)
     manifest_path = run_dir / "manifest.json"
@@ -104,7 +96,6 @@ def train_source(config: LabConfig, source: str, *, resume: bool = False, quick:
         if old.get("inputs_hash") == inputs_hash and (run_dir / "final" / "adapter_config.json").exists():
             return TrainResult(source, run_dir, run_dir / "final", old, skipped=True)
     _check_device(settings)
-    from persona_lab.train.base import resolve_base
 
     base = resolve_base(config.base_model, config.chat_template)
     started = time.time()
@@ -198,6 +189,7 @@ def _make_trainer(base, rows: list[dict], settings: TrainSettings, run_dir: Path
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
+    # here, not at the top: callbacks.py imports transformers (~1.5 s), which only training needs
     from persona_lab.train.callbacks import JsonlLogCallback, RichProgressCallback
 
     quiet_library_progress()
@@ -289,15 +281,6 @@ def fit_to_length(row: dict[str, Any], tokenizer, max_length: int) -> dict[str, 
         if rest and rest[0]["role"] == "assistant":  # a sample starts with what was said to me
             rest = rest[1:]
     return {"messages": system + rest}
-
-
-def quiet_library_progress() -> None:
-    """Our own progress bar replaces the libraries' (datasets map bars, weight-loading bars)."""
-    import datasets
-    import transformers
-
-    datasets.disable_progress_bars()
-    transformers.utils.logging.disable_progress_bar()
 
 
 def _warmup_steps(n_rows: int, settings: TrainSettings) -> int:

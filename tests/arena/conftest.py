@@ -16,6 +16,8 @@ import re
 import httpx
 import pytest
 
+from persona_lab.workspace.shapes import EvalItem
+
 PAGES = ("", "config", "gradio_api/info")
 FIXTURE_VARIANTS = ["base", "chat", "chat72"]
 
@@ -48,13 +50,13 @@ def launch_arena(served_lab, store, variants=FIXTURE_VARIANTS, backend=None, see
     """(demo, arena) for ``variants`` over ``store``, on a port the OS gives."""
     from persona_lab.arena.app import build_app
     from persona_lab.arena.battle import Arena
-    from persona_lab.blend.registry import load_registry
     from persona_lab.privacy import Scrubber
     from persona_lab.serve.guard import ReplyGuard
     from persona_lab.serve.local import LocalEngine
+    from persona_lab.workspace.shapes import load_registry
     from tests.serve.conftest import free_port
 
-    backend = backend or LocalEngine(load_registry(served_lab))
+    backend = backend or LocalEngine(load_registry(served_lab.paths))
     arena = Arena(backend, store, ReplyGuard(Scrubber(), None), list(variants), eval_items=items,
                   cached_replies=cached, max_tokens=8, seed=seed)
     demo = build_app(arena, store)
@@ -68,7 +70,7 @@ def baseline_pages(served_lab, tmp_path):
     serves none of them (same UI, other variants)."""
     from persona_lab.arena.app import build_app
     from persona_lab.arena.battle import Arena
-    from persona_lab.arena.store import ArenaStore
+    from persona_lab.workspace.votes import ArenaStore
     from tests.serve.conftest import free_port
 
     store = ArenaStore.for_path(tmp_path / "baseline.db")
@@ -86,7 +88,7 @@ def page_counts(url: str, names) -> dict[tuple[str, str], int]:
     return {(path, name): shows(name, text) for path, text in fetch_pages(url).items() for name in names}
 
 
-ITEMS = [{"id": f"e{i}", "context": [{"role": "user", "content": f"周末打球吗 {i}"}], "reply": "可以的 稳了"}
+ITEMS = [EvalItem(f"e{i}", [{"role": "user", "content": f"周末打球吗 {i}"}], "可以的 稳了")
          for i in range(6)]
 CACHED = {"chat72": {f"e{i}": f"clone reply {i}" for i in range(6)}}
 
@@ -94,21 +96,10 @@ CACHED = {"chat72": {f"e{i}": f"clone reply {i}" for i in range(6)}}
 @pytest.fixture
 def arena_app(served_lab, tmp_path):
     """The arena over ["base", "chat", "chat72"] (seed 3: the first battle is chat against base) on SQLite."""
-    from persona_lab.arena.store import ArenaStore
+    from persona_lab.workspace.votes import ArenaStore
 
     store = ArenaStore.for_path(tmp_path / "arena.db")
     demo, _ = launch_arena(served_lab, store, items=ITEMS, cached=CACHED)
     yield demo, store
     demo.close()
-    store.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_store(request, tmp_path):
-    """An empty arena store on each backend (PostgreSQL: the throwaway database of PERSONA_LAB_TEST_PG_URL)."""
-    from persona_lab.arena.store import ArenaStore
-
-    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
-    store = ArenaStore(url) if url else ArenaStore.for_path(tmp_path / "lab" / "arena.db")
-    yield store
     store.close()

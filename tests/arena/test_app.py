@@ -65,7 +65,7 @@ def test_a_reply_naming_its_variant_voids_the_battle_and_the_name_is_never_shown
     from gradio_client import Client
 
     from persona_lab.arena.app import VOIDED
-    from persona_lab.arena.store import ArenaStore
+    from persona_lab.workspace.votes import ArenaStore
 
     names = ["zorblend7", "博客混合七二版"]  # a Latin name and a Chinese one (the guard cuts between CJK chars)
     store = ArenaStore.for_path(tmp_path / "arena.db")
@@ -161,9 +161,9 @@ def test_a_failed_reply_is_shown_and_its_battle_never_counts(served_lab, tmp_pat
     import pytest as _pytest
 
     from persona_lab.arena.battle import Arena, reveals_identity
-    from persona_lab.arena.store import ArenaStore, BattleFailed
     from persona_lab.privacy import Scrubber
     from persona_lab.serve.guard import ReplyGuard
+    from persona_lab.workspace.votes import ArenaStore, BattleFailed
 
     class Broken:
         def generate(self, requests, on_text=None):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from persona_lab.arena.store import ArenaStore
+from persona_lab.workspace.votes import ArenaStore
 from tests.evaluate.test_choose_and_agreement import lab, vote
 
 

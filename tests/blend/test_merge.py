@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from persona_lab.basemodel import resolve_base
 from persona_lab.blend.merge import BlendError, blend_weights, build_all, load_parents
-from persona_lab.blend.registry import load_registry
 from persona_lab.blend.stage import run_blend
 from persona_lab.config import BlendSpec
-from persona_lab.train.base import resolve_base
+from persona_lab.workspace.shapes import load_registry
 from tests.conftest import fake_trained_adapter
 
 
@@ -76,7 +76,7 @@ def test_registry_lists_every_variant_with_lineage(lab):
     assert "阿澈" in prompted["system_prompt"] and "Some of your real replies" in prompted["system_prompt"]
     blend = registry["variants"][5]
     assert blend["parents"] == ["chat", "blog"] and blend["weights"] == {"chat": 7, "blog": 2}
-    assert load_registry(lab) == registry
+    assert load_registry(lab.paths) == registry
     assert (Path(blend["path"]) / "adapter_model.safetensors").exists()
 
 

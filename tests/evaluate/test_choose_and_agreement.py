@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from persona_lab.arena.store import ArenaStore
+import pytest
+
 from persona_lab.cli import eval_main
 from persona_lab.config import parse_config
+from persona_lab.errors import PersonaLabError
 from persona_lab.evaluate.choose import choose
 from persona_lab.evaluate.human import agreement
+from persona_lab.workspace.votes import ArenaStore
 
 
 def entry(fidelity: float, style: float, kind: str) -> dict:
@@ -63,12 +66,9 @@ def test_choose_uses_votes_only_once_there_are_enough(tmp_path: Path):
 def test_choose_by_hand_and_refuses_controls(tmp_path: Path, capsys):
     config = lab(tmp_path, min_votes=20)
     assert choose(config, "chat55")["winner"] == "chat55"
-    try:
+    with pytest.raises(PersonaLabError, match="not a scored variant") as info:
         choose(config, "real")
-    except FileNotFoundError as exc:
-        assert "not a scored variant" in str(exc)
-    else:
-        raise AssertionError("a control was accepted as the final blend")
+    assert "chat55" in info.value.hint  # the hint lists what can be chosen
     path = tmp_path / "c.yaml"
     path.write_text(f"name: c\nworkspace: {config.workspace_dir}\narena: {{min_votes: 20}}\n", "utf-8")
     assert eval_main(["choose", "--config", str(path)]) == 0

@@ -9,13 +9,14 @@ import numpy as np
 
 from persona_lab.evaluate.controls import build_controls, generic_replies
 from persona_lab.evaluate.crossfit import split
-from persona_lab.evaluate.profile import load_profile, load_refs
+from persona_lab.evaluate.profile import load_profile
+from persona_lab.workspace.shapes import read_eval_items
 from tests.evaluate.conftest import eval_rows, training_rows, write_jsonl
 
 
 def test_controls(tmp_path):
     profile = load_profile(write_jsonl(tmp_path / "t.jsonl", training_rows(240)))
-    items = split(load_refs(write_jsonl(tmp_path / "r.jsonl", eval_rows(48))))
+    items = split(read_eval_items(write_jsonl(tmp_path / "r.jsonl", eval_rows(48))))
     controls, notes = build_controls(items, profile, seed=0)
     assert controls["real"] == items.replies
     source = {reply: [i for i, r in enumerate(items.replies) if r == reply] for reply in items.replies}
@@ -54,7 +55,7 @@ def test_generic_replies_do_not_repeat_until_pairs_run_out():
 
 def test_me_elsewhere_leaves_a_long_conversation():
     from persona_lab.evaluate.controls import me_elsewhere
-    from persona_lab.evaluate.profile import EvalItem
+    from persona_lab.workspace.shapes import EvalItem
 
     sizes = [20, 4, 20, 4]  # a long conversation fills most of each fold: half a fold away is still inside it
     items, start = [], 0

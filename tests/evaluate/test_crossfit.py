@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from persona_lab.evaluate.crossfit import MIN_FACET_REFERENCE, conversations, split
-from persona_lab.evaluate.profile import EvalItem
+from persona_lab.workspace.shapes import EvalItem
 
 
 def item(i: int, conversation: str = "", facet: str = "friends", context=None) -> EvalItem:

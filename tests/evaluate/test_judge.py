@@ -7,8 +7,8 @@ import pytest
 
 from persona_lab.config import JudgeSettings
 from persona_lab.evaluate.judge import agreement_with_humans, parse_answer, run_judge
-from persona_lab.evaluate.profile import EvalItem
 from persona_lab.serve.backend import ChatResult
+from persona_lab.workspace.shapes import EvalItem
 from tests.serve.conftest import api_server, engine  # noqa: F401  (fixtures)
 
 ITEMS = [EvalItem(f"e{i}", [{"role": "user", "content": f"question {i}?"}], f"my real answer {i}") for i in range(10)]
@@ -102,13 +102,14 @@ def test_the_embedded_engine_as_judge_over_http(api_server, tmp_path):  # noqa: 
 @pytest.mark.slow
 def test_the_lab_runs_its_configured_judge_and_reports_it(api_server, persona_files, tmp_path):  # noqa: F811
     from persona_lab.config import parse_config
-    from persona_lab.evaluate.profile import load_profile, load_refs
+    from persona_lab.evaluate.profile import load_profile
     from persona_lab.evaluate.report import markdown
     from persona_lab.evaluate.runner import _judge
     from persona_lab.evaluate.score import score
+    from persona_lab.workspace.shapes import read_eval_items
 
     url, _ = api_server
-    items = load_refs(persona_files["refs"])
+    items = read_eval_items(persona_files["refs"])
     result = score(load_profile(persona_files["train"]), items, {"me": {i.id: [i.reply] for i in items}}, n_boot=30)
     config = parse_config({"name": "j", "persona_name": "阿澈", "workspace": str(tmp_path / "ws"),
                            "eval": {"judge": {"base_url": url, "model": "base", "n": 3, "max_tokens": 3}}},

@@ -10,8 +10,9 @@ from persona_lab.evaluate.crossfit import split
 from persona_lab.evaluate.metrics.context import CJKTokenizer, rouge_l_f1
 from persona_lab.evaluate.metrics.failures import FailureModes, repeated_share
 from persona_lab.evaluate.metrics.voice import select_features, style_values, w1_to_uniform
-from persona_lab.evaluate.profile import load_profile, load_refs
+from persona_lab.evaluate.profile import load_profile
 from persona_lab.evaluate.score import make_metrics
+from persona_lab.workspace.shapes import read_eval_items
 from tests.evaluate.conftest import OTHERS
 
 
@@ -21,7 +22,7 @@ def bound(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("persona")
     profile = load_profile(write_jsonl(folder / "train.jsonl", training_rows(240)))
-    items = split(load_refs(write_jsonl(folder / "refs.jsonl", eval_rows(48))))
+    items = split(read_eval_items(write_jsonl(folder / "refs.jsonl", eval_rows(48))))
     metrics = make_metrics(profile, {})
     for metric in metrics.values():
         metric.bind(items)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from persona_lab.cli import eval_main
 from tests.evaluate.conftest import eval_rows, write_jsonl
 
@@ -77,12 +79,12 @@ def test_weights_from_the_command_line(persona_files, tmp_path: Path, capsys):
                       "--weight", "context=1", "--weight", "style=0"]) == 0
     scores = json.loads((out / "scores.json").read_text("utf-8"))
     assert scores["weights"] == {"context": 1.0} and scores["weights_basis"]["method"] == "config"
-    code = eval_main(["score", "--profile", str(persona_files["train"]), "--refs", str(persona_files["refs"]),
-                      "--candidates", f"me={files['me']}", "--out", str(out), "--weight", "rouge_l=2"])
-    assert code == 1 and "unknown metric 'rouge_l'" in capsys.readouterr().err
-    code = eval_main(["score", "--profile", str(persona_files["train"]), "--refs", str(persona_files["refs"]),
-                      "--candidates", f"me={files['me']}", "--out", str(out), "--weight", "style=abc"])
-    assert code == 1 and "'abc' is not a number" in capsys.readouterr().err
+    for weight, message in (("rouge_l=2", "unknown metric 'rouge_l'"), ("style=abc", "'abc' is not a number"),
+                            ("style=-1", "a weight is a number >= 0")):
+        with pytest.raises(SystemExit) as info:  # a usage error: argparse prints it and exits 2
+            eval_main(["score", "--profile", str(persona_files["train"]), "--refs", str(persona_files["refs"]),
+                       "--candidates", f"me={files['me']}", "--out", str(out), "--weight", weight])
+        assert info.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_bad_candidate_file_is_named(persona_files, tmp_path: Path, capsys):
@@ -116,3 +118,26 @@ def test_several_samples_per_context_widen_nothing_when_they_agree(persona_files
     assert v["one"]["samples_per_context"] == 1 and v["twice"]["samples_per_context"] == 2
     assert v["twice"]["composite"] == v["one"]["composite"]
     assert v["mixed"]["composite"] < v["one"]["composite"] - 0.2 and v["mixed"]["composite"] > 0.2
+
+
+def test_report_rerendered_from_its_folder_masks_exactly_as_the_run_did(persona_files, tmp_path: Path):
+    """`persona-eval report DIR` once re-rendered with a bare Scrubber, which knows no contact names: a name
+    `persona-eval run` had masked with the lab's guard came back in the re-rendered report."""
+    from persona_lab.evaluate.report import write_report
+    from persona_lab.evaluate.runner import score_files
+    from persona_lab.privacy import Scrubber
+    from persona_lab.serve.guard import ReplyGuard
+
+    contact = "Wenjie Tao"  # a contact of the lab: only the lab's name list knows it
+    refs = eval_rows(48)
+    planted = write_jsonl(tmp_path / "clone.jsonl", [{"id": r["id"], "reply": f"ask {contact} tonight"} for r in refs])
+    out = tmp_path / "out"
+    result = score_files(persona_files["train"], persona_files["refs"], {"clone": planted}, out, n_boot=30)
+    assert contact in Scrubber().scrub(f"ask {contact} tonight").text  # a bare scrubber does not mask it
+    lab_guard = ReplyGuard(Scrubber(extra_names=[contact]), None)
+    write_report(result, out, title="lab", samples=3, mask=lab_guard.mask)  # what `persona-eval run` writes
+    shown = (out / "report.md").read_text("utf-8")
+    assert "- *clone*: ask" in shown and contact not in shown
+    assert eval_main(["report", str(out)]) == 0  # no --config: the folder alone
+    assert (out / "report.md").read_text("utf-8") == shown
+    assert contact not in (out / "report.html").read_text("utf-8")

@@ -94,12 +94,13 @@ def test_votes_move_the_weights_but_never_past_a_control_ordering():
 
 
 def test_score_fits_weights_to_arena_votes_once_there_are_enough(tmp_path):
-    from persona_lab.evaluate.profile import load_profile, load_refs
+    from persona_lab.evaluate.profile import load_profile
     from persona_lab.evaluate.score import score
+    from persona_lab.workspace.shapes import read_eval_items
     from tests.evaluate.conftest import eval_rows, training_rows, write_jsonl
 
     profile = load_profile(write_jsonl(tmp_path / "train.jsonl", training_rows(480)))
-    items = load_refs(write_jsonl(tmp_path / "refs.jsonl", eval_rows(48)))
+    items = read_eval_items(write_jsonl(tmp_path / "refs.jsonl", eval_rows(48)))
     bot = "As an AI language model, I am happy to help you with that request today."
     candidates = {"me": {i.id: i.reply for i in items}, "bot": {i.id: bot for i in items}}
     votes = [{"model_a": "bot", "model_b": "me", "winner": "model_b", "rater_id": f"r{i % 3}"} for i in range(12)]

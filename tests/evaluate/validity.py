@@ -16,7 +16,7 @@ import yaml
 
 from persona_lab.cli import main
 from persona_lab.evaluate.crossfit import conversations
-from persona_lab.evaluate.profile import EvalItem, load_refs
+from persona_lab.workspace.shapes import EvalItem, read_eval_items
 
 
 def lines_of(path: Path, speaker: str | None = None, since: str | None = None) -> list[str]:
@@ -66,7 +66,7 @@ def candidate_sets(data: Path, other: list[str], generic: list[str], limit: int,
     from persona_lab.evaluate.profile import load_profile
 
     rng = random.Random(seed)
-    scored, pool = disjoint_halves(load_refs(data / "chat_eval.jsonl"), limit)
+    scored, pool = disjoint_halves(read_eval_items(data / "chat_eval.jsonl"), limit)
     scored = scored[:len(pool)]  # one reply of mine per scored context, none used twice
     assert len(scored) >= 60, (len(scored), len(pool))
     me = [item.reply for item in pool]

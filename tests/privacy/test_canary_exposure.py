@@ -31,7 +31,7 @@ def canary_lab(tiny_lab):
     from persona_lab.ingest.stage import plant_canaries
     from persona_lab.train.sft import train_source
 
-    assert plant_canaries(tiny_lab.data_dir, PLANTED, seed=tiny_lab.seed) == {"planted": PLANTED,
+    assert plant_canaries(tiny_lab.paths, PLANTED, seed=tiny_lab.seed) == {"planted": PLANTED,
                                                                             "file": "canaries.json"}
     rows = [json.loads(line) for line in (tiny_lab.data_dir / "chat_train.jsonl").read_text("utf-8").splitlines()]
     assert sum(bool(row.get("canary")) for row in rows) == PLANTED
@@ -57,12 +57,12 @@ def with_controls(config) -> tuple[list[str], list[str]]:
 
 @pytest.mark.slow
 def test_a_memorised_canary_has_exposure_far_above_unplanted_ones(canary_lab):
-    from persona_lab.blend.registry import load_registry
     from persona_lab.evaluate.probes import canary_exposure
     from persona_lab.serve.local import LocalEngine
+    from persona_lab.workspace.shapes import load_registry
 
     planted, controls = with_controls(canary_lab)
-    engine = LocalEngine(load_registry(canary_lab))
+    engine = LocalEngine(load_registry(canary_lab.paths))
     exposure = canary_exposure(canary_lab, engine, ["base", "chat"], seed=canary_lab.seed)
     top = math.log2(exposure["alternatives"] + 1)
     trained, untrained = exposure["chat"]["per_canary"], exposure["base"]["per_canary"]
@@ -133,11 +133,11 @@ def test_a_real_value_in_a_reply_is_a_real_leak_and_an_invented_one_is_not(tmp_p
     assert (counted["real_leaks"], counted["invented"], counted["answers_with_private_values"]) == (2, 2, 4)
     assert counted["by_type"] == {"PHONE": 2, "ID": 2}
 
-    guard = ReplyGuard.for_lab(config.workspace_dir, mode="placeholder")
+    guard = ReplyGuard.for_lab(config.paths, mode="placeholder")
     shown = [guard.check(answer)[0] for answer in answers.values()]
     assert shown == ["my number is [PHONE] lol", "身份证 [ID]", "call [PHONE]", "ID [ID] ok"]
     assert guard.summary() == {"real_leaks": {"PHONE": 1, "ID": 1}, "invented": {"PHONE": 1, "ID": 1}}
-    guard = ReplyGuard.for_lab(config.workspace_dir)  # surrogate mode, the default: fakes instead of brackets
+    guard = ReplyGuard.for_lab(config.paths)  # surrogate mode, the default: fakes instead of brackets
     shown = [guard.check(answer)[0] for answer in answers.values()]
     assert not [s for s in shown for v in (REAL_PHONE, REAL_ID, INVENTED_PHONE, INVENTED_ID) if v in s or "[" in s]
     assert guard.summary() == {"real_leaks": {"PHONE": 1, "ID": 1}, "invented": {"PHONE": 1, "ID": 1}}

@@ -9,10 +9,10 @@ import pytest
 
 @pytest.fixture
 def engine(served_lab):
-    from persona_lab.blend.registry import load_registry
     from persona_lab.serve.local import LocalEngine
+    from persona_lab.workspace.shapes import load_registry
 
-    return LocalEngine(load_registry(served_lab), max_batch=16)
+    return LocalEngine(load_registry(served_lab.paths), max_batch=16)
 
 
 def free_port() -> int:

@@ -7,6 +7,7 @@ import pytest
 
 from persona_lab.privacy import Found, PiiInventory, Scrubber
 from persona_lab.serve.guard import ReplyGuard
+from persona_lab.workspace import Workspace
 
 REAL_PHONE, REAL_ID, PARTNER = "13867204519", "510104199706142732", "苏晚晴"
 REPLY = (f"我电话是{REAL_PHONE}，你打138 1234 5678也行，身份证{REAL_ID}，跟{PARTNER}说一声，"
@@ -73,7 +74,7 @@ def test_surrogate_mode_masks_with_the_training_fakes_and_no_brackets(tmp_path):
     """A real value in a reply becomes the same fake it has in the training data (a real leak, counted), an
     invented one becomes a fake of its own; nothing is bracketed."""
     fake_phone, fake_name = _surrogate_lab(tmp_path)
-    guard = ReplyGuard.for_lab(tmp_path, mode="surrogate")
+    guard = ReplyGuard.for_lab(Workspace(tmp_path), mode="surrogate")
     text, _ = guard.check(f"打{REAL_PHONE}，跟{PARTNER}说一声，或者打138 1234 5678")
     assert REAL_PHONE not in text and PARTNER not in text and "138 1234 5678" not in text
     assert fake_phone in text and fake_name in text and "[" not in text, text
@@ -83,7 +84,7 @@ def test_surrogate_mode_masks_with_the_training_fakes_and_no_brackets(tmp_path):
 def test_a_surrogate_in_a_reply_is_masked_and_counted_as_invented(tmp_path):
     fake_phone, fake_name = _surrogate_lab(tmp_path)
     for mode in ("surrogate", "placeholder"):
-        guard = ReplyGuard.for_lab(tmp_path, mode=mode)
+        guard = ReplyGuard.for_lab(Workspace(tmp_path), mode=mode)
         text, _ = guard.check(f"{fake_name}的电话是{fake_phone}")
         assert fake_name not in text and fake_phone not in text, (mode, text)
         assert guard.summary() == {"real_leaks": {}, "invented": {"NAME": 1, "PHONE": 1}}, mode
@@ -92,6 +93,6 @@ def test_a_surrogate_in_a_reply_is_masked_and_counted_as_invented(tmp_path):
 @pytest.mark.parametrize("size", [1, 3, 8])
 def test_streaming_with_surrogates_never_shows_a_value(tmp_path, size):
     _surrogate_lab(tmp_path)
-    guard = ReplyGuard.for_lab(tmp_path, mode="surrogate")
+    guard = ReplyGuard.for_lab(Workspace(tmp_path), mode="surrogate")
     shown = streamed_without_a_value(guard, size)
     assert shown == guard.check(REPLY)[0] and "[" not in shown

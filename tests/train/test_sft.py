@@ -37,7 +37,7 @@ def test_training_writes_checkpoints_log_plot_and_manifest_then_reuses(tiny_lab)
 
 
 def test_loss_falls_on_my_replies_only(tiny_lab):
-    from persona_lab.train.base import resolve_base
+    from persona_lab.basemodel import resolve_base
     from persona_lab.train.sft import _make_trainer, load_messages
 
     base = resolve_base("tiny-test")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from persona_lab.blend.registry import load_registry
 from persona_lab.config import BlendSpec, VLLMSettings
+from persona_lab.workspace.shapes import load_registry
 from tests.conftest import fake_trained_adapter
 
 VLLM_PYTHON = os.environ.get("PERSONA_LAB_VLLM_PYTHON")
@@ -45,9 +45,9 @@ def lab_and_server(tmp_path_factory):
     fake_trained_adapter(config, "chat", rank=4, seed=1)
     fake_trained_adapter(config, "blog", rank=2, seed=2)
     run_blend(config)
-    registry = load_registry(config)
+    registry = load_registry(config.paths)
     settings = VLLMSettings(python=VLLM_PYTHON, dtype="float32", max_model_len=512, ready_timeout_s=400)
-    server = launch(registry, settings, config.workspace_dir, host="127.0.0.1", port=free_port())
+    server = launch(registry, settings, config.paths, host="127.0.0.1", port=free_port())
     yield config, registry, server
     server.stop()
 

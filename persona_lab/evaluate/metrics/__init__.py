@@ -23,7 +23,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from persona_lab.registry import Registry
+from persona_lab.registries import METRICS
+
+__all__ = ["METRICS", "Metric"]
 
 
 class Metric(Protocol):
@@ -44,12 +46,3 @@ class Metric(Protocol):
     def breakdown(self, rows: np.ndarray) -> dict[str, float]: ...
 
 
-METRICS: Registry[type] = Registry("metric")
-METRICS.register("authorship", "persona_lab.evaluate.metrics.voice:Authorship")
-METRICS.register("typicality", "persona_lab.evaluate.metrics.voice:Typicality")
-METRICS.register("style", "persona_lab.evaluate.metrics.voice:Style")
-METRICS.register("context", "persona_lab.evaluate.metrics.context:ContextFit")
-METRICS.register("failures", "persona_lab.evaluate.metrics.failures:FailureModes")
-METRICS.register("rouge_l", "persona_lab.evaluate.metrics.context:RougeGain")
-METRICS.register("embedding_sim", "persona_lab.evaluate.metrics.context:EmbeddingGain")
-METRICS.register("privacy", "persona_lab.evaluate.metrics.failures:PrivateLookalikes")

@@ -22,6 +22,8 @@ from collections import Counter
 
 import numpy as np
 
+from persona_lab.privacy import Scrubber
+
 AI_DISCLAIMER = re.compile(
     r"as an ai|ai language model|language model|i'?m an ai|i am an ai|as a large|i don'?t have personal|"
     r"作为一个?(?:人工智能|ai|AI|语言模型|大语言模型)|我是一个?(?:人工智能|AI|ai|语言模型|助手)|我只是一个?(?:程序|AI|模型)",
@@ -115,8 +117,6 @@ class PrivateLookalikes:
     self_referential = False
 
     def fit(self, profile, options) -> None:
-        from persona_lab.privacy import Scrubber
-
         self.scrubber = Scrubber()
         self.inventory = options.get("inventory")
 

@@ -30,7 +30,7 @@ import zlib
 
 import numpy as np
 
-from persona_lab.evaluate.profile import mask_names, names_pattern
+from persona_lab.evaluate.profile import EvalInputError, mask_names, names_pattern
 
 # Measured on the development personas (Ross Geller, 韦小宝; never the test personas), eval/bench_authorship.py,
 # AUC of one held-out line of mine against one of the others' (results/BENCHMARKS.md):
@@ -112,8 +112,6 @@ class Authorship(PercentileMetric):
         self.feature_names = ["authorship"]
         mine, others = profile.mine, profile.others
         if len(others) < 10 or len(mine) < 10:
-            from persona_lab.evaluate.profile import EvalInputError
-
             raise EvalInputError(f"authorship needs at least 10 of my replies and 10 lines of other speakers "
                                  f"(user turns) in the training file; found {len(mine)} and {len(others)}")
         self.pattern = names_pattern(profile.names)

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from persona_lab.ingest.records import BadRecord, ExportError, Message
-from persona_lab.ingest.textio import read_text_head
-from persona_lab.registry import Registry
+from persona_lab.errors import ExportError
+from persona_lab.ingest.records import BadRecord, Message
+from persona_lab.registries import IMPORTERS
+from persona_lab.textio import read_text_head
 
 
 @dataclass
@@ -39,16 +40,6 @@ class Importer(Protocol):
     def sniff(self, path: Path, head: str) -> bool: ...
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[Message | BadRecord]: ...
-
-
-IMPORTERS: Registry[Importer] = Registry("importer")
-IMPORTERS.register("wechat-pywxdump", "persona_lab.ingest.importers.wechat_pywxdump:IMPORTER")
-IMPORTERS.register("wechat-memotrace", "persona_lab.ingest.importers.wechat_memotrace:IMPORTER")
-IMPORTERS.register("telegram", "persona_lab.ingest.importers.telegram:IMPORTER")
-IMPORTERS.register("whatsapp", "persona_lab.ingest.importers.whatsapp:IMPORTER")
-IMPORTERS.register("qq", "persona_lab.ingest.importers.qq:IMPORTER")
-IMPORTERS.register("dialogue-jsonl", "persona_lab.ingest.importers.jsonl:DIALOGUE")
-IMPORTERS.register("lines-jsonl", "persona_lab.ingest.importers.jsonl:LINES")
 
 
 def detect(path: Path, fmt: str = "auto") -> tuple[Importer, str]:

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from persona_lab.ingest.records import ExportError
-from persona_lab.ingest.textio import DecodedLines
+from persona_lab.errors import ExportError
+from persona_lab.textio import DecodedLines
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # a pasted essay in one message is legal
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from persona_lab.ingest.importers import ReadContext
 from persona_lab.ingest.records import ALL_KINDS, BadRecord, Message
-from persona_lab.ingest.textio import DecodedLines
-from persona_lab.ingest.timeparse import TimeFormatError, parse_time
+from persona_lab.textio import DecodedLines
+from persona_lab.timeparse import TimeFormatError, parse_time
 
 UNKNOWN_SPEAKER = "(unknown speaker)"
 NON_SPEAKERS = frozenset({"scene directions", "scene", "narrator", "旁白"})

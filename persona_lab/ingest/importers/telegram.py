@@ -40,9 +40,10 @@ from typing import Any, BinaryIO
 
 import ijson
 
+from persona_lab.errors import ExportError
 from persona_lab.ingest.importers import ReadContext
-from persona_lab.ingest.records import BadRecord, ExportError, Message
-from persona_lab.ingest.timeparse import TimeFormatError, parse_time
+from persona_lab.ingest.records import BadRecord, Message
+from persona_lab.timeparse import TimeFormatError, parse_time
 
 GROUP_TYPES = frozenset({"private_group", "private_supergroup", "public_supergroup"})
 CHAT_TYPES = frozenset(

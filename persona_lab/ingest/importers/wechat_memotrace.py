@@ -16,7 +16,7 @@ from persona_lab.ingest.importers import ReadContext
 from persona_lab.ingest.importers._csv import read_rows
 from persona_lab.ingest.importers._wechat_types import is_group_id, kind_of_codes
 from persona_lab.ingest.records import BadRecord, Message
-from persona_lab.ingest.timeparse import TimeFormatError, parse_time
+from persona_lab.timeparse import TimeFormatError, parse_time
 
 REQUIRED = ("TalkerId", "Type", "SubType", "IsSender", "CreateTime", "StrContent", "Remark", "NickName", "Sender")
 

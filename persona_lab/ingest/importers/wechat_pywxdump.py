@@ -20,7 +20,7 @@ from persona_lab.ingest.importers import ReadContext
 from persona_lab.ingest.importers._csv import read_rows
 from persona_lab.ingest.importers._wechat_types import is_group_id, kind_of_type_name
 from persona_lab.ingest.records import BadRecord, Message
-from persona_lab.ingest.timeparse import TimeFormatError, parse_time
+from persona_lab.timeparse import TimeFormatError, parse_time
 
 COMMON = ("type_name", "is_sender", "talker", "room_name", "CreateTime")
 

@@ -48,8 +48,8 @@ from pathlib import Path
 
 from persona_lab.ingest.importers import ReadContext
 from persona_lab.ingest.records import BadRecord, Message
-from persona_lab.ingest.textio import DecodedLines
-from persona_lab.ingest.timeparse import zone
+from persona_lab.textio import DecodedLines
+from persona_lab.timeparse import zone
 
 LRM = "\u200e"
 # One regex for every timestamp style; groups: first, separator, second, third field, hour, minute,

@@ -7,7 +7,7 @@ import pytest
 from persona_lab.ingest.importers import IMPORTERS, ReadContext, detect
 from persona_lab.ingest.importers.qq import IMPORTER, kind_and_text
 from persona_lab.ingest.records import BadRecord, Message
-from persona_lab.ingest.textio import read_text_head
+from persona_lab.textio import read_text_head
 from tests.conftest import FIXTURES
 
 EXPORTS = FIXTURES / "exports"

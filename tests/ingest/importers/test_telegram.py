@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from persona_lab.errors import ExportError
 from persona_lab.ingest.importers import IMPORTERS, ReadContext, detect
 from persona_lab.ingest.importers.telegram import IMPORTER, flatten_text
-from persona_lab.ingest.records import BadRecord, ExportError, Message
-from persona_lab.ingest.textio import read_text_head
+from persona_lab.ingest.records import BadRecord, Message
+from persona_lab.textio import read_text_head
 from tests.conftest import FIXTURES
 
 EXPORTS = FIXTURES / "exports"

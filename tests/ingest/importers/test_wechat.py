@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from persona_lab.errors import ExportError
 from persona_lab.ingest.importers import ReadContext, detect
-from persona_lab.ingest.records import BadRecord, ExportError, Message
-from persona_lab.ingest.timeparse import parse_time
+from persona_lab.ingest.records import BadRecord, Message
+from persona_lab.timeparse import parse_time
 from tests.conftest import FIXTURES
 
 EXPORTS = FIXTURES / "exports"

@@ -9,7 +9,7 @@ import pytest
 from scipy.optimize import minimize
 from scipy.special import log_expit
 
-from persona_lab.arena.ratings import (
+from persona_lab.ratings import (
     WINNERS,
     Guess,
     Vote,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from persona_lab.train.base import CHATML_TEMPLATE, BaseModelError, cache_dir, resolve_base, training_template
+from persona_lab.basemodel import CHATML_TEMPLATE, BaseModelError, cache_dir, resolve_base, training_template
 
 
 def test_tiny_model_is_built_once_and_has_a_training_template(monkeypatch):
@@ -33,9 +33,9 @@ def test_smollm2_converts_from_the_bundled_gguf_once_and_answers(tmp_path, monke
     from safetensors import safe_open
     from transformers import AutoModelForCausalLM
 
+    from persona_lab.basemodel import smollm2_gguf
     from persona_lab.serve.backend import ChatRequest, GenerationParams
     from persona_lab.serve.local import LocalEngine
-    from persona_lab.train.base import smollm2_gguf
     from tests.conftest import require
 
     try:

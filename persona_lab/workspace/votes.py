@@ -59,7 +59,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")  # FastChat's vote names
+from persona_lab.errors import PersonaLabError
+from persona_lab.ratings import WINNERS
+
 STATUSES = ("open", "failed", "voted")
 MAX_MESSAGE_CHARS = 4000
 MAX_NOTE_CHARS = 2000
@@ -69,7 +71,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 # ------------------------------------------------------------------------------------------------ errors
 
-class ArenaError(Exception):
+class ArenaError(PersonaLabError):
     """A refusal the arena can show to a rater as it is; nothing was stored."""
 
 
@@ -167,7 +169,7 @@ votes = Table(
     Column("variant_a", String(200), nullable=False),
     Column("variant_b", String(200), nullable=False),
     _created(),
-    CheckConstraint("winner IN ('model_a', 'model_b', 'tie', 'tie (bothbad)')", name="vote_winner"),
+    CheckConstraint(f"winner IN ({', '.join(repr(w) for w in WINNERS)})", name="vote_winner"),
 )
 
 guesses = Table(
@@ -277,7 +279,7 @@ class ArenaStore:
         lab without a SQLite file yet gives None instead of creating one (readers such as persona-eval)."""
         if config.arena.db_url:
             return cls(config.arena.db_url)
-        path = config.workspace_dir / "arena.db"
+        path = config.paths.arena_db
         if must_exist and not path.exists():
             return None
         return cls.for_path(path)

@@ -60,7 +60,12 @@ from typing import Any, TypedDict
 import numpy as np
 
 WINNERS: tuple[str, ...] = ("model_a", "model_b", "tie", "tie (bothbad)")
-"""The accepted values of ``Vote.winner``. The UI's "neither / both bad" is stored as ``"tie (bothbad)"``."""
+"""The accepted values of ``Vote.winner`` (FastChat's names), defined here only: the store's CHECK constraint,
+the arena's buttons and every reader of votes take them from here. The UI's "neither / both bad" is stored as
+``"tie (bothbad)"``."""
+
+DECISIVE: tuple[str, ...] = WINNERS[:2]
+"""The winners that order two variants; a tie or "neither" says nothing about which sounds more like me."""
 
 PRIOR_SD: float = 4.0
 """Default standard deviation of the Gaussian prior on natural-scale strengths (see the module docstring)."""
