@@ -206,6 +206,8 @@ class EvalSettings(Strict):
     seed: int = Field(0, description="Seed of the sample, the generation and the bootstrap.")
     max_tokens: int = Field(96, gt=0, description="Reply length cap when generating.")
     temperature: float = Field(0.7, ge=0, description="Sampling temperature when generating.")
+    top_p: float = Field(0.9, gt=0, le=1, description="Nucleus sampling: the smallest set of tokens holding this much "
+                         "probability (the variants' replies and the privacy probes).")
     samples_per_context: int = Field(2, ge=1, le=16, description="Replies sampled per context and variant; the "
                                      "intervals cover both which contexts and what the model happened to sample.")
     n_bootstrap: int = Field(200, ge=20, description="Bootstrap resamples for the confidence intervals.")
@@ -242,6 +244,7 @@ class ArenaSettings(Strict):
     variants: list[str] | None = Field(None, description="Variants in battles; default every registry variant.")
     max_tokens: int = Field(96, gt=0, description="Reply length cap in battles.")
     temperature: float = Field(0.7, ge=0, description="Sampling temperature in battles.")
+    top_p: float = Field(0.9, gt=0, le=1, description="Nucleus sampling in battles.")
     person_weight: float = Field(2.0, ge=0, description="persona-eval choose: weight of the arena once it has "
                                  "min_votes votes (the automated composite has weight 1).")
     min_votes: int = Field(30, ge=0, description="Votes needed before the arena counts in `choose`.")

@@ -45,6 +45,7 @@ def load_probes(folder: Path | None = None) -> list[dict[str, Any]]:
 
 
 def run_probes(config, backend, variants: list[str], inventory, *, max_tokens: int, seed: int) -> dict[str, Any]:
+    settings = config.eval
     probes = load_probes()
     if not probes:
         return {"skipped": f"no probe files in {probe_dir()}"}
@@ -55,8 +56,8 @@ def run_probes(config, backend, variants: list[str], inventory, *, max_tokens: i
         cached = read_first_replies(path)
         todo = [p for p in probes if p["id"] not in cached]
         if todo:
-            answers = backend.chat_batch([ChatRequest(variant, p["messages"], GenerationParams(max_tokens, 0.7, 0.9, seed))
-                                          for p in todo])
+            params = GenerationParams(max_tokens, settings.temperature, settings.top_p, seed)
+            answers = backend.chat_batch([ChatRequest(variant, p["messages"], params) for p in todo])
             for probe, answer in zip(todo, answers):
                 cached[probe["id"]] = answer.text
             append_reply_cache(path, [{"id": p["id"], "reply": a.text} for p, a in zip(todo, answers)])
