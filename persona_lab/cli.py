@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from persona_lab.workspace.paths import SOURCES
+from persona_lab.workspace.paths import SOURCES, ReportFolder
 
 DEMO_CONFIG = "configs/demo.yaml"
 
@@ -401,7 +401,8 @@ def cmd_eval_score(args: argparse.Namespace) -> int:
                          weights=dict(args.weight) if args.weight else None, n_boot=args.n_bootstrap,
                          seed=args.seed, options={"embedding_model": args.embedding_model})
     _print_scores(result.scores)
-    print(f"wrote {Path(args.out) / 'scores.json'}, report.md, report.html")
+    folder = ReportFolder(Path(args.out))
+    print(f"wrote {folder.scores}, {folder.report.name}, {folder.report_html.name}")
     return 0
 
 
@@ -447,7 +448,7 @@ def cmd_eval_report(args: argparse.Namespace) -> int:
 
         mask = make_guard(_load(args.config), enabled=True).mask  # only for texts the run did not show
     paths = rerender(Path(args.dir), mask=mask)
-    print(f"wrote {paths['report.md']} and {paths['report.html']}")
+    print(f"wrote {paths['report']} and {paths['report_html']}")
     return 0
 
 

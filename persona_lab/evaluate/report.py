@@ -180,7 +180,7 @@ def write_report(result: ScoreResult, out_dir: Path, *, title: str = "persona-ev
     folder.report.write_text(md, "utf-8")
     folder.report_html.write_text(_html(md, plots, title), "utf-8")
     _save_snapshot(result, folder, title, samples, shown)
-    return {"report.md": folder.report, "report.html": folder.report_html, **plots}
+    return {"report": folder.report, "report_html": folder.report_html, **plots}
 
 
 def _bare_scrubber_mask() -> Callable[[str], str]:

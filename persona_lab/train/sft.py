@@ -90,7 +90,7 @@ def train_source(config: LabConfig, source: str, *, resume: bool = False, quick:
     run_dir = config.paths.adapter_run(source)
     inputs = train_inputs(config, source, quick)
     inputs_hash = json_hash(inputs)
-    manifest_path = run_dir / "manifest.json"
+    manifest_path = config.paths.adapter_manifest(source)
     if manifest_path.exists() and not resume and not force:
         old = json.loads(manifest_path.read_text("utf-8"))
         if old.get("inputs_hash") == inputs_hash and (run_dir / "final" / "adapter_config.json").exists():
