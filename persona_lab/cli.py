@@ -122,7 +122,7 @@ def _train_one(config, source: str, *, resume: bool, quick: bool, progress: bool
     from persona_lab.train.sft import train_source
 
     if source not in config.paths.sources():
-        print("train blog: skipped (no blog posts in this lab)")
+        print(f"train {source}: skipped (no {config.paths.train_file(source).name} in this lab)")
         return
     _print_train(train_source(config, source, resume=resume, quick=quick, progress=progress))
 

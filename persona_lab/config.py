@@ -385,7 +385,7 @@ def _describe(exc: ValidationError) -> str:
         if error["type"] == "extra_forbidden":
             lines.append(f"  unknown key '{key}'")
         else:
-            lines.append(f"  {key}: {error['msg']}")
+            lines.append(f"  {key}: {error['msg'].removeprefix('Value error, ')}")
     return "\n".join(lines)
 
 

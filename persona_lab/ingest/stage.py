@@ -67,6 +67,9 @@ _ID_LIKE = re.compile(r"^(wxid_|gh_|user\d|\d+@chatroom$|\d+$)")
 class IngestError(PersonaLabError):
     """Nothing usable could be read; the message says why, file by file."""
 
+    hint = ("check the paths under sources: and your names under me: in the config; README's 'Exporting' "
+            "says how to export each app's chats")
+
 
 @dataclass
 class FileReport:

@@ -37,6 +37,8 @@ from persona_lab.workspace.shapes import iter_training_samples, my_reply
 class TrainError(PersonaLabError):
     """Training cannot start; the message names the file or setting to fix."""
 
+    hint = "run `persona-lab ingest --config CFG` first, and see README's 'Config reference' for train:"
+
 
 @dataclass
 class TrainResult:
