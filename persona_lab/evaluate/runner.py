@@ -17,7 +17,7 @@ from persona_lab.evaluate.profile import EvalInputError, load_candidates, load_p
 from persona_lab.evaluate.report import save_replies, write_report
 from persona_lab.evaluate.score import ScoreResult, score, write_scores
 
-BATCH = 32
+BATCH = 64  # requests per chunk: a chunk's replies are written to the cache as soon as it is done
 
 
 def score_files(profile_path: Path, refs_path: Path, candidates: dict[str, Path], out_dir: Path, *,
@@ -73,21 +73,23 @@ def generate_missing(config, backend, variants: list[str], items: list, *, max_t
     from persona_lab.progress import StageProgress
     from persona_lab.serve.backend import ChatRequest, GenerationParams
 
-    out: dict[str, dict[str, list[str]]] = {}
-    todo: list[tuple[str, Any, int]] = []
-    for variant in variants:
-        cached = read_samples(replies_path(config, variant))
-        out[variant] = cached
-        todo += [(variant, item, k) for item in items for k in range(samples)
-                 if len(cached.get(item.id, [])) <= k]
+    out = {variant: read_samples(replies_path(config, variant)) for variant in variants}
+    # context by context, every variant and sample of it together: each chunk is a mixed-adapter batch, and
+    # a context's samples share their prompt's prefill in the local engine
+    todo: list[tuple[str, Any, int]] = [(variant, item, k) for item in items for k in range(samples)
+                                        for variant in variants if len(out[variant].get(item.id, [])) <= k]
     if not todo:
         return _first(out, samples)
     bar = StageProgress("generate", len(todo), "replies") if progress else None
-    for start in range(0, len(todo), BATCH):
-        chunk = todo[start:start + BATCH]
-        requests = [ChatRequest(v, item.context, GenerationParams(max_tokens, temperature, 0.9, seed + k))
-                    for v, item, k in chunk]
-        results = backend.chat_batch(requests)
+    chunks = [todo[start:start + BATCH] for start in range(0, len(todo), BATCH)]
+    requests = [[ChatRequest(v, item.context, GenerationParams(max_tokens, temperature, 0.9, seed + k))
+                 for v, item, k in chunk] for chunk in chunks]
+    if hasattr(backend, "submit"):  # a continuous-batching engine: every chunk queued now, so the running batch
+        pending = [backend.submit(chunk) for chunk in requests]  # never drains between chunks
+        answers = (future.result() for future in pending)
+    else:
+        answers = (backend.chat_batch(chunk) for chunk in requests)
+    for chunk, results in zip(chunks, answers):
         lines: dict[str, list[str]] = {}
         for (variant, item, k), result in zip(chunk, results):
             replies = out[variant].setdefault(item.id, [])
@@ -96,7 +98,7 @@ def generate_missing(config, backend, variants: list[str], items: list, *, max_t
             lines.setdefault(variant, []).append(json.dumps(
                 {"id": item.id, "sample": k, "reply": result.text, "finish_reason": result.finish_reason,
                  "max_tokens": max_tokens, "temperature": temperature, "seed": seed + k}, ensure_ascii=False) + "\n")
-        for variant, rows in lines.items():  # appended after each batch: a kill loses at most one batch
+        for variant, rows in lines.items():  # appended after each chunk: a kill loses only unwritten chunks
             path = replies_path(config, variant)
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("a", encoding="utf-8") as handle:

@@ -93,6 +93,19 @@ def test_a_late_request_joins_the_running_batch(engine, first, late):
     assert steps + GREEDY_LONG.max_tokens - 1 == engine.stats["steps"] and engine.stats["largest_batch"] == 2
 
 
+def test_samples_of_one_prompt_share_one_prefill(engine):
+    """An evaluation asks each (variant, context) several times with other seeds: the prompt is prefilled
+    once for all of them, and every sample is what it would be alone."""
+    sampled = [ChatRequest("chat", HELLO, GenerationParams(10, 1.0, 0.9, seed)) for seed in (1, 2, 3)]
+    requests = sampled + [ChatRequest("blog", HELLO, GenerationParams(10, 1.0, 0.9, 1))]
+    alone = [engine.chat_batch([r])[0].token_ids for r in requests]
+    before = dict(engine.stats)
+    together = [r.token_ids for r in engine.chat_batch(requests)]
+    assert together == alone and len({tuple(t) for t in together[:3]}) > 1
+    assert engine.stats["prefill_rows"] - before["prefill_rows"] == 2  # chat's prompt once, blog's once
+    assert engine.stats["prefills"] - before["prefills"] == 1
+
+
 def test_merged_caches_give_the_logits_of_each_row_alone(engine):
     """Two rows prefilled apart and merged (the shorter cache left-padded) step to the same next-token
     logits as each row stepping alone: the padding is masked, positions stay each row's own."""
