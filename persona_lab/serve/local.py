@@ -205,7 +205,8 @@ class LocalEngine:
             future.set_result([])
             return future
         rows = [_Row(call, i, prompts[i], requests[i].params, self._adapter_of(requests[i].variant))
-                for i in sorted(range(len(requests)), key=lambda i: len(prompts[i]))]  # similar lengths pad less
+                # similar lengths pad less; equal prompts of one variant (samples) end up side by side
+                for i in sorted(range(len(requests)), key=lambda i: (len(prompts[i]), prompts[i], requests[i].variant))]
         with self._lock:
             self._waiting.extend(rows)
             start = not self._looping
@@ -306,7 +307,10 @@ class LocalEngine:
             # first come, first served: stop at the first row that cannot share the batch (an adapter served
             # alone), so the batch drains and that row runs next instead of starving
             while self._waiting and len(joining) < free and self._compatible(self._waiting[0], joining):
-                joining.append(self._waiting.popleft())
+                unit = self._same_prompt_run()
+                if unit > free - len(joining) and (joining or self._rows):
+                    break  # the samples of one prompt join together, so they share one prefill
+                joining += [self._waiting.popleft() for _ in range(min(unit, free - len(joining)))]
         if not joining:
             return
         self._joining = joining
@@ -350,6 +354,15 @@ class LocalEngine:
         self._rows = self._rows + [rows[i] for i in keep]
         self._mask, self._positions, self._cache = joined_mask, joined_positions, cache
         self.stats["largest_batch"] = max(self.stats["largest_batch"], len(self._rows))
+
+    def _same_prompt_run(self) -> int:
+        """How many waiting rows from the head share its adapter and prompt (submit puts them together)."""
+        head, count = self._waiting[0], 0
+        for row in self._waiting:
+            if row.adapter != head.adapter or row.prompt != head.prompt:
+                break
+            count += 1
+        return count
 
     def _compatible(self, row: _Row, joining: list[_Row]) -> bool:
         """Whether ``row`` may share a forward with the running and joining rows: an adapter PEFT serves

@@ -106,6 +106,19 @@ def test_samples_of_one_prompt_share_one_prefill(engine):
     assert engine.stats["prefills"] - before["prefills"] == 1
 
 
+def test_samples_wait_for_room_to_join_together(engine):
+    """With one free slot, the two samples of a prompt wait for a second rather than being split over two
+    prefills."""
+    engine.max_batch = 2
+    requests = [ChatRequest("chat", HELLO, GenerationParams(2, 0)),
+                ChatRequest("blog", LONGER, GenerationParams(6, 1.0, 0.9, 1)),
+                ChatRequest("blog", LONGER, GenerationParams(6, 1.0, 0.9, 2))]
+    alone = [engine.chat_batch([r])[0].token_ids for r in requests]
+    before = engine.stats["prefill_rows"]
+    assert [r.token_ids for r in engine.chat_batch(requests)] == alone
+    assert engine.stats["prefill_rows"] - before == 2
+
+
 def test_merged_caches_give_the_logits_of_each_row_alone(engine):
     """Two rows prefilled apart and merged (the shorter cache left-padded) step to the same next-token
     logits as each row stepping alone: the padding is masked, positions stay each row's own."""
