@@ -17,9 +17,9 @@ only that adapter's columns (a contiguous slice, two small matmuls, no mask); wh
 LoRA term is skipped.
 
 Why this layout (measured in eval/bench_lora_kernels.py on SmolLM2-135M's module shapes, batch 16, one
-token, 5 adapters of total rank 64; per layer of 7 modules, 1 thread, machine shared):
-  base 4.3 ms · concat + mask 5.6 ms · sort rows and one matmul pair per adapter 6.8 ms ·
-  gather A[idx], B[idx] + bmm 11.1 ms · the same with einsum 8.6 ms.
+token, 5 adapters of total rank 64; per layer of 7 modules, 1 thread, machine shared; results/BENCHMARKS.md):
+  base 4.39 ms · concat + mask 6.21 ms · sort rows and one matmul pair per adapter 7.54 ms ·
+  gather A[idx], B[idx] + bmm 9.28 ms · the same with einsum 8.22 ms.
 The gather copies every row's A and B each step (16 x 1536 x 16 floats for one down_proj), which costs
 more than the arithmetic it saves; per-adapter segments pay the same per-call overhead PEFT does. The
 concatenation reads each adapter's weights once per step, whatever the batch holds, at the price of
@@ -27,8 +27,8 @@ multiplying the zero columns of other adapters (R of 64 against out of 192-1536:
 the linear layers in the worst case).
 
 Adapters the stack cannot represent exactly (DoRA and other LoRA variants, a LoRA bias, modules_to_save,
-trainable tokens, LoRA on a non-Linear module) are reported by ``unsupported`` with the reason; the engine
-then keeps PEFT's routing (see LocalEngine), never a silently different model. Works on any device and
+trainable tokens, LoRA on a non-Linear module) are reported by ``unsupported_reason``; the engine runs them
+through PEFT in batches of their own (see LocalEngine), never as a silently different model. Works on any device and
 dtype: the stacks are made on the base weight's device in its dtype.
 """
 
