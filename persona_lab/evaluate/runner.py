@@ -20,7 +20,7 @@ from persona_lab.evaluate.report import write_report
 from persona_lab.evaluate.score import ScoreResult, score, write_scores
 from persona_lab.privacy import PiiInventory, load_or_create_secret
 from persona_lab.progress import StageProgress
-from persona_lab.serve.backend import ChatRequest, GenerationParams
+from persona_lab.serve.backend import Backend, ChatRequest, GenerationParams
 from persona_lab.serve.factory import make_backend, make_guard
 from persona_lab.workspace.files import read_json
 from persona_lab.workspace.shapes import (
@@ -31,7 +31,7 @@ from persona_lab.workspace.shapes import (
     read_reply_cache,
 )
 
-BATCH = 32
+BATCH = 64  # requests per chunk: a chunk's replies are written to the cache as soon as it is done
 
 
 def score_files(profile_path: Path, refs_path: Path, candidates: dict[str, Path], out_dir: Path, *,
@@ -56,24 +56,24 @@ def score_files(profile_path: Path, refs_path: Path, candidates: dict[str, Path]
     return result
 
 
-def generate_missing(config, backend, variants: list[str], items: list, *, max_tokens: int, temperature: float,
-                     seed: int, samples: int = 1, progress: bool = True) -> dict[str, dict[str, list[str]]]:
+def generate_missing(config, backend: Backend, variants: list[str], items: list, *, max_tokens: int,
+                     temperature: float, top_p: float, seed: int, samples: int = 1,
+                     progress: bool = True) -> dict[str, dict[str, list[str]]]:
     """``samples`` replies for every (variant, item), generating only those not cached yet."""
-    out: dict[str, dict[str, list[str]]] = {}
-    todo: list[tuple[str, Any, int]] = []
-    for variant in variants:
-        cached = read_reply_cache(config.paths.replies(variant))
-        out[variant] = cached
-        todo += [(variant, item, k) for item in items for k in range(samples)
-                 if len(cached.get(item.id, [])) <= k]
+    out = {variant: read_reply_cache(config.paths.replies(variant)) for variant in variants}
+    # context by context, every variant and sample of it together: each chunk is a mixed-adapter batch, and
+    # a context's samples share their prompt's prefill in the local engine
+    todo: list[tuple[str, Any, int]] = [(variant, item, k) for item in items for k in range(samples)
+                                        for variant in variants if len(out[variant].get(item.id, [])) <= k]
     if not todo:
         return _first(out, samples)
     bar = StageProgress("generate", len(todo), "replies") if progress else None
-    for start in range(0, len(todo), BATCH):
-        chunk = todo[start:start + BATCH]
-        requests = [ChatRequest(v, item.context, GenerationParams(max_tokens, temperature, 0.9, seed + k))
-                    for v, item, k in chunk]
-        results = backend.chat_batch(requests)
+    chunks = [todo[start:start + BATCH] for start in range(0, len(todo), BATCH)]
+    # every chunk is queued at once, so a continuous-batching engine's running batch never drains between them
+    pending = [backend.submit([ChatRequest(v, item.context, GenerationParams(max_tokens, temperature, top_p, seed + k))
+                               for v, item, k in chunk]) for chunk in chunks]
+    for chunk, future in zip(chunks, pending):
+        results = future.result()
         lines: dict[str, list[dict[str, Any]]] = {}
         for (variant, item, k), result in zip(chunk, results):
             replies = out[variant].setdefault(item.id, [])
@@ -82,7 +82,7 @@ def generate_missing(config, backend, variants: list[str], items: list, *, max_t
             lines.setdefault(variant, []).append(
                 {"id": item.id, "sample": k, "reply": result.text, "finish_reason": result.finish_reason,
                  "max_tokens": max_tokens, "temperature": temperature, "seed": seed + k})
-        for variant, rows in lines.items():  # appended after each batch: a kill loses at most one batch
+        for variant, rows in lines.items():  # appended after each chunk: a kill loses only unwritten chunks
             append_reply_cache(config.paths.replies(variant), rows)
         if bar:
             bar.advance(len(chunk))
@@ -119,8 +119,8 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
     say = print if progress else (lambda message: None)
     say(f"eval: {len(variants)} variants x {len(items)} contexts x {settings.samples_per_context} samples")
     replies = generate_missing(config, backend, variants, items, max_tokens=settings.max_tokens,
-                               temperature=settings.temperature, seed=seed, samples=settings.samples_per_context,
-                               progress=progress)
+                               temperature=settings.temperature, top_p=settings.top_p, seed=seed,
+                               samples=settings.samples_per_context, progress=progress)
     out_dir = config.paths.eval
     inventory = _inventory(config)
     profile = load_profile(config.paths.chat_train, seed=seed)

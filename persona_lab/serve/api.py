@@ -4,8 +4,9 @@
   POST /v1/chat/completions   streaming (SSE) and not; the official ``openai`` client works as is
   GET  /health                readiness
 
-Concurrent requests are queued and decoded together: a worker thread takes whatever arrived within
-``batch_window_ms`` (up to ``max_batch``) and hands it to the engine as one batch, grouped by variant.
+Concurrent requests are decoded together. With the local engine a request joins the running batch at the
+next decode step (continuous batching: it does not wait for the batch to end); with any other backend a
+worker thread takes whatever arrived within ``batch_window_ms`` (up to ``max_batch``) as one batch.
 Each client address gets ``rate_limit_per_min`` requests a minute (HTTP 429 beyond); asking for more
 than ``max_tokens_cap`` tokens, an empty message list or a negative max_tokens is HTTP 400 with the
 reason; an unknown model is HTTP 404 listing the known ones. Every reply passes the reply guard.
@@ -64,21 +65,37 @@ class _Job:
 
 
 class Batcher:
-    """Collects concurrent requests and runs them as batches on one engine thread."""
+    """Hands requests to the engine. A continuous-batching engine (``submit``, the local engine) takes each
+    request into its running batch at the next decode step; any other backend gets the requests that
+    arrived within the window (up to ``max_batch``) as one ``chat_batch``."""
 
     def __init__(self, engine, window_ms: float, max_batch: int) -> None:
         self.engine = engine
         self.window = window_ms / 1000.0
         self.max_batch = max_batch
+        self.continuous = hasattr(engine, "submit")
         self.jobs: queue.Queue[_Job] = queue.Queue()
         self.batches_run = 0
         self.largest_batch = 0
-        threading.Thread(target=self._loop, daemon=True, name="persona-lab-batcher").start()
+        if not self.continuous:
+            threading.Thread(target=self._loop, daemon=True, name="persona-lab-batcher").start()
 
     def submit(self, request: ChatRequest) -> _Job:
         job = _Job(request)
-        self.jobs.put(job)
+        if self.continuous:
+            future = self.engine.submit([request], on_text=lambda _index, text: job.pieces.put(text))
+            future.add_done_callback(lambda done: self._finish(job, done))
+        else:
+            self.jobs.put(job)
         return job
+
+    @staticmethod
+    def _finish(job: _Job, future) -> None:
+        if future.exception() is not None:
+            job.pieces.put(future.exception())
+        else:
+            job.result = future.result()[0]
+            job.pieces.put(_DONE)
 
     def _loop(self) -> None:
         while True:
@@ -96,15 +113,10 @@ class Batcher:
         self.batches_run += 1
         self.largest_batch = max(self.largest_batch, len(batch))
         try:
-            if hasattr(self.engine, "generate"):
-                results = self.engine.generate([j.request for j in batch],
-                                               on_text=lambda i, text: batch[i].pieces.put(text))
-            else:  # a backend without per-step callbacks: whole replies
-                results = self.engine.chat_batch([j.request for j in batch])
-                for job, result in zip(batch, results):
-                    job.pieces.put(result.text)
+            results = self.engine.chat_batch([j.request for j in batch])
             for job, result in zip(batch, results):
                 job.result = result
+                job.pieces.put(result.text)
                 job.pieces.put(_DONE)
         except BaseException as exc:  # noqa: BLE001 - every waiting client hears about it
             for job in batch:

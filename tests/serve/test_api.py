@@ -36,36 +36,75 @@ def test_streaming_matches_non_streaming(api_server):
 
 
 def test_concurrent_requests_are_batched_and_unchanged(api_server, engine):
-    """21 requests arrive while the engine is busy: they must queue and run in batches (of up to 16), with the
-    same replies as one at a time. The engine is held busy by the test, not by timing: until every request
-    has reached the batcher, its one torch thread is blocked."""
+    """21 requests arrive while the engine is busy: they must be decoded together (16 at a time, the rest
+    joining as rows finish), with the same replies as one at a time. The engine is held busy by the test, not
+    by timing: until every request has reached the engine, its one torch thread is blocked."""
     import threading
     import time
 
     from openai import OpenAI
 
-    url, app = api_server
+    url, _ = api_server
     client = OpenAI(base_url=url, api_key="unused")
     variants = engine.variants() * 3
     ask = lambda v: client.chat.completions.create(model=v, messages=HELLO, max_tokens=6, temperature=0)
     sequential = {v: ask(v).choices[0].message.content for v in engine.variants()}
-    batcher = app.state.batcher
-    before = batcher.batches_run
-    submitted, submit = [], batcher.submit
-    batcher.submit = lambda request: submitted.append(request) or submit(request)
+    assert engine.stats["largest_batch"] == 1
     release = threading.Event()
     engine._thread.submit(release.wait)  # the engine thread now waits for the test
     with ThreadPoolExecutor(len(variants)) as pool:
         pending = [pool.submit(ask, v) for v in variants]
-        while len(submitted) < len(variants):  # every request is queued or in the first (blocked) batch
+        while len(engine._waiting) < len(variants):  # every request is waiting for the engine
             time.sleep(0.01)
         release.set()
         replies = [p.result() for p in pending]
-    batcher.submit = submit
     assert [r.choices[0].message.content for r in replies] == [sequential[v] for v in variants]
-    # the first batch took what had arrived (k >= 1); everything else was queued behind it: at most two more
-    # batches, the larger of them at least (21 - k) capped at 16, so max(k, min(16, 21 - k)) >= 11
-    assert batcher.batches_run - before <= 3 and batcher.largest_batch >= 11
+    assert engine.stats["largest_batch"] == 16  # max_batch rows decoded together
+
+
+def test_a_request_joins_a_batch_that_is_decoding(api_server, engine):
+    """A request sent while a long reply streams joins its batch at the next step (both rows in one batch)
+    instead of waiting for it to end, and neither reply changes. The engine waits after its second step
+    until the late request has arrived, so the test does not depend on timing."""
+    import threading
+    import time
+
+    from openai import OpenAI
+
+    url, _ = api_server
+    client = OpenAI(base_url=url, api_key="unused")
+    engine.stop_ids = set()  # both replies run to max_tokens: this test is about scheduling
+    long_alone = client.chat.completions.create(model="chat", messages=HELLO, max_tokens=60, temperature=0)
+    short_alone = client.chat.completions.create(model="blog", messages=HELLO, max_tokens=5, temperature=0)
+    arrived, step = threading.Event(), engine._step
+
+    def gated_step():
+        step()
+        if engine.stats["steps"] == steps_before + 2:
+            assert arrived.wait(timeout=60), "the late request never reached the engine"
+
+    submit = engine.submit
+
+    def noting_submit(requests, on_text=None):
+        future = submit(requests, on_text)
+        if requests[0].variant == "blog":
+            arrived.set()
+        return future
+
+    engine.submit = noting_submit
+    steps_before = engine.stats["steps"]
+    engine._step = gated_step
+    with ThreadPoolExecutor(1) as pool:
+        chunks = client.chat.completions.create(model="chat", messages=HELLO, max_tokens=60, temperature=0,
+                                                stream=True)
+        streamed = pool.submit(lambda: "".join(c.choices[0].delta.content or "" for c in chunks if c.choices))
+        while engine.stats["steps"] == steps_before:  # the long reply is decoding (and cannot end: the gate)
+            time.sleep(0.01)
+        short = client.chat.completions.create(model="blog", messages=HELLO, max_tokens=5, temperature=0)
+        long_text = streamed.result()
+    assert short.choices[0].message.content == short_alone.choices[0].message.content
+    assert long_text == long_alone.choices[0].message.content
+    assert engine.stats["largest_batch"] == 2
 
 
 @pytest.mark.parametrize("body, status, needle", [

@@ -8,6 +8,7 @@ import pytest
 from persona_lab.serve.backend import BadRequestError, ChatRequest, GenerationParams, UnknownVariantError
 
 GREEDY = GenerationParams(max_tokens=10, temperature=0)
+GREEDY_LONG = GenerationParams(max_tokens=40, temperature=0)
 HELLO = [{"role": "user", "content": "今天吃什么 hello"}]
 LONGER = [{"role": "system", "content": "You are 阿澈."}, {"role": "user", "content": "周末打球吗"},
           {"role": "assistant", "content": "可以的"}, {"role": "user", "content": "几点"}]
@@ -66,6 +67,88 @@ def test_long_context_is_cut_from_the_oldest_turn(engine):
     text = engine.tokenizer.decode(ids)
     assert len(ids) <= 96 - 16 and "You are 阿澈." in text and "最后一句" in text and "问题0 " not in text
     assert engine.chat_batch([ChatRequest("chat", history, GenerationParams(16, 0))])[0].completion_tokens <= 16
+
+
+@pytest.mark.parametrize("first, late", [(HELLO, LONGER), (LONGER, HELLO)])
+def test_a_late_request_joins_the_running_batch(engine, first, late):
+    """Submitted after the second step of a long reply, a request joins at the next step (its cache rows
+    and the running ones left-padded to one length), finishes long before the long reply does, and neither
+    reply differs from the same request alone."""
+    engine.stop_ids = set()  # replies run to max_tokens: this test is about scheduling, not stopping
+    long_request, late_request = ChatRequest("chat", first, GREEDY_LONG), ChatRequest("blog", late, GREEDY)
+    alone = [engine.chat_batch([r])[0].token_ids for r in (long_request, late_request)]
+    step, steps, marks = engine._step, engine.stats["steps"], {}
+
+    def step_then_submit():
+        step()
+        if engine.stats["steps"] == steps + 2:
+            marks["submitted"] = engine.stats["steps"]
+            marks["future"] = engine.submit([late_request])
+            marks["future"].add_done_callback(lambda _: marks.setdefault("done", engine.stats["steps"]))
+
+    engine._step = step_then_submit
+    long_result = engine.generate([long_request])[0]
+    assert long_result.token_ids == alone[0] and marks["future"].result()[0].token_ids == alone[1]
+    assert marks["done"] - marks["submitted"] <= GREEDY.max_tokens  # it did not wait for the long reply
+    assert steps + GREEDY_LONG.max_tokens - 1 == engine.stats["steps"] and engine.stats["largest_batch"] == 2
+
+
+def test_samples_of_one_prompt_share_one_prefill(engine):
+    """An evaluation asks each (variant, context) several times with other seeds: the prompt is prefilled
+    once for all of them, and every sample is what it would be alone."""
+    sampled = [ChatRequest("chat", HELLO, GenerationParams(10, 1.0, 0.9, seed)) for seed in (1, 2, 3)]
+    requests = sampled + [ChatRequest("blog", HELLO, GenerationParams(10, 1.0, 0.9, 1))]
+    alone = [engine.chat_batch([r])[0].token_ids for r in requests]
+    before = dict(engine.stats)
+    together = [r.token_ids for r in engine.chat_batch(requests)]
+    assert together == alone and len({tuple(t) for t in together[:3]}) > 1
+    assert engine.stats["prefill_rows"] - before["prefill_rows"] == 2  # chat's prompt once, blog's once
+    assert engine.stats["prefills"] - before["prefills"] == 1
+
+
+def test_samples_wait_for_room_to_join_together(engine):
+    """With one free slot, the two samples of a prompt wait for a second rather than being split over two
+    prefills."""
+    engine.max_batch = 2
+    requests = [ChatRequest("chat", HELLO, GenerationParams(2, 0)),
+                ChatRequest("blog", LONGER, GenerationParams(6, 1.0, 0.9, 1)),
+                ChatRequest("blog", LONGER, GenerationParams(6, 1.0, 0.9, 2))]
+    alone = [engine.chat_batch([r])[0].token_ids for r in requests]
+    before = engine.stats["prefill_rows"]
+    assert [r.token_ids for r in engine.chat_batch(requests)] == alone
+    assert engine.stats["prefill_rows"] - before == 2
+
+
+def test_merged_caches_give_the_logits_of_each_row_alone(engine):
+    """Two rows prefilled apart and merged (the shorter cache left-padded) step to the same next-token
+    logits as each row stepping alone: the padding is masked, positions stay each row's own."""
+    import torch
+    from transformers import DynamicCache
+
+    from persona_lab.serve.local import _merge
+
+    def prefill(prompt, adapter):
+        ids = torch.tensor([prompt])
+        mask, cache = torch.ones_like(ids), DynamicCache()
+        engine._forward(ids, mask, (mask.cumsum(-1) - 1), cache, [adapter])
+        return mask, cache
+
+    def step(mask, cache, positions, adapters):
+        mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
+        return engine._forward(torch.full((mask.shape[0], 1), 42), mask, positions, cache, adapters)
+
+    def run():
+        prompts = [engine.prompt_ids("chat", HELLO, 8), engine.prompt_ids("blog", LONGER, 8)]
+        with torch.inference_mode():
+            alone = [step(*prefill(p, a), torch.tensor([[len(p)]]), [a]) for p, a in zip(prompts, ["chat", "blog"])]
+            mask, cache = _merge(*prefill(prompts[0], "chat"), *prefill(prompts[1], "blog"))
+            together = step(mask, cache, torch.tensor([[len(prompts[0])], [len(prompts[1])]]), ["chat", "blog"])
+        return alone, together, mask
+
+    alone, together, mask = engine.on_engine_thread(run)
+    for row in range(2):
+        assert torch.allclose(together[row], alone[row][0], atol=1e-4), row
+    assert mask[0].tolist().count(0) > 0  # the first row was padded
 
 
 @pytest.mark.parametrize("request_, error, message", [

@@ -73,8 +73,7 @@ def test_greedy_tokens_match_the_local_engine_in_a_mixed_batch(lab_and_server):
     with ThreadPoolExecutor(len(jobs)) as pool:
         served = list(pool.map(lambda job: vllm_tokens(server.url, *job), jobs))
     for (variant, prompt), tokens in zip(jobs, served):
-        local = engine.on_engine_thread(engine._generate, [ChatRequest(variant, prompt, GenerationParams(12, 0))],
-                                        None)[0]
+        local = engine.chat_batch([ChatRequest(variant, prompt, GenerationParams(12, 0))])[0]
         assert [t for t in tokens if t not in engine.stop_ids] == local.token_ids, (variant, prompt[-1]["content"])
     assert len({tuple(t) for t in served[:4]}) > 1  # the adapters really change the output
 
