@@ -14,6 +14,7 @@ from typing import Any
 from persona_lab.arena.battle import VOTES, Arena
 from persona_lab.arena.leaderboard import leaderboard_markdown
 from persona_lab.config import ConfigError
+from persona_lab.serve.backend import GenerationParams
 from persona_lab.serve.factory import make_backend, make_guard
 from persona_lab.workspace.shapes import cached_first_replies, load_registry, read_eval_items, read_scores
 from persona_lab.workspace.votes import ArenaError, ArenaStore, check_message
@@ -179,7 +180,8 @@ def make_arena(config) -> tuple[Any, Any, dict | None]:
     cached = cached_first_replies(config.paths)
     scores = read_scores(config.paths)
     arena = Arena(make_backend(config), store, make_guard(config, enabled=True), variants, eval_items=items,
-                  cached_replies=cached, max_tokens=config.arena.max_tokens, temperature=config.arena.temperature,
+                  cached_replies=cached, params=GenerationParams(config.arena.max_tokens, config.arena.temperature,
+                                                                 config.arena.top_p, None),
                   scores=scores)
     return arena, store, scores
 

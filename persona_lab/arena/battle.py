@@ -11,7 +11,6 @@ first, random sides.
 from __future__ import annotations
 
 import itertools
-import queue
 import random
 import re
 import threading
@@ -19,8 +18,10 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from persona_lab.serve.backend import ChatRequest, GenerationParams
+from persona_lab.serve.backend import Backend, ChatRequest, GenerationParams, stream_results
+from persona_lab.serve.guard import ReplyGuard
 from persona_lab.workspace.shapes import EvalItem
+from persona_lab.workspace.votes import ArenaStore
 
 VOTES = {"A sounds more like me": "model_a", "B sounds more like me": "model_b", "Tie": "tie",
          "Neither": "tie (bothbad)"}
@@ -72,14 +73,16 @@ class Round:
 
 
 class Arena:
-    def __init__(self, backend, store, guard, variants: list[str], *, eval_items: list[EvalItem] | None = None,
-                 cached_replies: dict[str, dict[str, str]] | None = None, max_tokens: int = 96,
-                 temperature: float = 0.7, seed: int | None = None, scores: dict | None = None) -> None:
+    def __init__(self, backend: Backend, store: ArenaStore, guard: ReplyGuard, variants: list[str], *,
+                 params: GenerationParams, eval_items: list[EvalItem] | None = None,
+                 cached_replies: dict[str, dict[str, str]] | None = None, seed: int | None = None,
+                 scores: dict | None = None) -> None:
+        """``params``: how battle replies are sampled (the lab's arena.max_tokens, temperature, top_p)."""
         self.backend, self.store, self.guard = backend, store, guard
         self.variants = list(variants)
         self.eval_items = {item.id: item for item in (eval_items or [])}
         self.cached = cached_replies or {}
-        self.params = GenerationParams(max_tokens, temperature, 0.9, None)
+        self.params = params
         self.rng = random.Random(seed)
         self.rounds: dict[str, Round] = {}
         self.scores = scores
@@ -112,27 +115,13 @@ class Arena:
         messages_b = history_b + [{"role": "user", "content": message}]
         requests = [ChatRequest(a, messages_a, self.params), ChatRequest(b, messages_b, self.params)]
         texts = ["", ""]
-        if hasattr(self.backend, "generate"):  # the local engine streams both in one batch
-            pieces: queue.Queue = queue.Queue()
-            worker = threading.Thread(target=self._generate, args=(requests, pieces), daemon=True)
-            worker.start()
-            while True:
-                item = pieces.get()
-                if item is None:
-                    break
-                if isinstance(item, BaseException):
-                    self.store.mark_failed(battle_id)
-                    raise item
-                row, text = item
+        try:
+            for row, text in stream_results(self.backend, requests):  # both replies decode in one batch
                 texts[row] += text
                 yield self.partial(texts[0]), self.partial(texts[1]), False
-        else:
-            try:
-                results = self.backend.chat_batch(requests)
-            except Exception:
-                self.store.mark_failed(battle_id)
-                raise
-            texts = [results[0].text, results[1].text]
+        except Exception:
+            self.store.mark_failed(battle_id)
+            raise
         final_a, final_b = (self.shown(self.guard.check(text)[0]) for text in texts)
         self.store.add_turn(battle_id, message, final_a, final_b)
         if reveals_identity(texts[0], [a, b]) or reveals_identity(texts[1], [a, b]):
@@ -153,13 +142,6 @@ class Arena:
         """True when the battle will not count (a reply named a variant, or a reply failed)."""
         return self.store.battle(battle_id)["status"] == "failed"
 
-    def _generate(self, requests: list[ChatRequest], pieces: queue.Queue) -> None:
-        try:
-            self.backend.generate(requests, on_text=lambda row, text: pieces.put((row, text)))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the reading thread
-            pieces.put(exc)
-        finally:
-            pieces.put(None)
 
 
     def vote(self, battle_id: str, rater_id: str, choice: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 import persona_lab
 from persona_lab.privacy import Scrubber, random_canary_value
-from persona_lab.serve.backend import ChatRequest, GenerationParams
+from persona_lab.serve.backend import Backend, ChatRequest, GenerationParams
 from persona_lab.workspace.files import read_json
 from persona_lab.workspace.shapes import append_reply_cache, read_first_replies
 
@@ -76,12 +76,10 @@ def run_probes(config, backend, variants: list[str], inventory, *, max_tokens: i
     return results
 
 
-def canary_exposure(config, engine, variants: list[str], seed: int) -> dict[str, Any]:
+def canary_exposure(config, engine: Backend, variants: list[str], seed: int) -> dict[str, Any]:
     path = config.paths.canaries
     if not path.exists():
         return {"skipped": "no canaries were planted (persona-lab ingest --canaries N)"}
-    if not hasattr(engine, "sequence_logprobs"):
-        return {"skipped": "canary exposure needs log-probabilities: only the local engine gives them"}
     canaries = read_json(path)["canaries"]
     rng = random.Random(seed)
     context = [{"role": "user", "content": config.ingest.opener_marker}]
@@ -92,6 +90,9 @@ def canary_exposure(config, engine, variants: list[str], seed: int) -> dict[str,
             others = [canary["sentence"].replace(canary["value"], random_canary_value(canary["type"], rng))
                       for _ in range(ALTERNATIVES)]
             scores = engine.sequence_logprobs(variant, context, [canary["sentence"]] + others)
+            if scores is None:
+                return {"skipped": "canary exposure needs log-probabilities of given text, which this engine "
+                                   f"({type(engine).__name__}) does not give; the local engine does"}
             rank = 1 + sum(1 for s in scores[1:] if s > scores[0])
             exposures[canary["id"]] = math.log2(ALTERNATIVES + 1) - math.log2(rank)
         out[variant] = {"mean_exposure": sum(exposures.values()) / max(len(exposures), 1), "per_canary": exposures}

@@ -1,12 +1,19 @@
-"""The one interface the arena and the evaluation use to reach any variant, whatever runs it.
+"""The one interface the arena, the evaluation and the HTTP API use to reach any variant, whatever runs it.
 
-``chat(variant, messages, ...)`` yields text pieces (one piece when not streaming); ``chat_batch`` answers
-many (variant, messages) requests at once, which is where batching engines earn their speed.
+Every engine (the local engine, an OpenAI-compatible server, the prompted wrapper over one) implements all of
+``Backend``, so no caller asks ``hasattr``: ``check`` refuses a request up front (unknown variant, bad
+messages or parameters, a context the window cannot hold), ``submit`` queues requests and returns a future
+of their results while ``on_text`` receives text as it is decoded, ``chat_batch`` waits for them, and
+``sequence_logprobs`` scores given continuations, or returns None where an engine cannot (an HTTP server).
+``stream_results`` is the one way to read a submission as it streams (the arena, ``LocalEngine.stream``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -83,11 +90,59 @@ def check_messages(messages: list[dict]) -> None:
             raise BadRequestError(f"messages[{i}]: content must be a string")
 
 
+OnText = Callable[[int, str], None]  # (index of the request in its submission, text decoded since the last call)
+
+
 class Backend(Protocol):
     def variants(self) -> list[str]: ...
 
-    def chat(self, variant: str, messages: list[dict[str, str]], *, max_tokens: int = 128,
-             temperature: float = 0.7, top_p: float = 0.95, seed: int | None = None,
-             stream: bool = False) -> Iterator[str]: ...
+    def check(self, request: ChatRequest) -> None:
+        """Raise UnknownVariantError / BadRequestError for a request this backend would refuse."""
+
+    def submit(self, requests: list[ChatRequest], on_text: OnText | None = None) -> Future:
+        """Queue ``requests``; the future's result is their ChatResults in order (or the backend's error)."""
 
     def chat_batch(self, requests: list[ChatRequest]) -> list[ChatResult]: ...
+
+    def sequence_logprobs(self, variant: str, messages: list[dict[str, str]],
+                          continuations: list[str]) -> list[float] | None:
+        """Log-probability of each continuation as ``variant``'s reply, or None when the engine cannot say."""
+
+
+_END = object()
+
+
+def stream_results(backend: Backend, requests: list[ChatRequest]) -> Iterator[tuple[int, str]]:
+    """(request index, new text) as ``backend`` decodes ``requests``; the backend's error is raised here,
+    in the reading thread, after the text that came before it."""
+    pieces: queue.Queue = queue.Queue()
+    future = backend.submit(requests, on_text=lambda index, text: pieces.put((index, text)))
+    future.add_done_callback(lambda _: pieces.put(_END))
+    while (item := pieces.get()) is not _END:
+        yield item
+    future.result()
+
+
+def gather(futures: list[Future]) -> Future:
+    """One future for many: their results in order, or the first error."""
+    combined: Future = Future()
+    if not futures:
+        combined.set_result([])
+        return combined
+    remaining = [len(futures)]
+    lock = threading.Lock()  # done callbacks run on the worker threads that finish the futures
+
+    def done(_: Future) -> None:
+        with lock:
+            remaining[0] -= 1
+            last = remaining[0] == 0
+        if last:
+            errors = [f.exception() for f in futures if f.exception() is not None]
+            if errors:
+                combined.set_exception(errors[0])
+            else:
+                combined.set_result([f.result() for f in futures])
+
+    for future in futures:
+        future.add_done_callback(done)
+    return combined

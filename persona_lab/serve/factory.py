@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Any
 
 from persona_lab.config import ConfigError, LabConfig
 from persona_lab.registries import ENGINES
-from persona_lab.serve.backend import Backend, ChatRequest, with_system_prompt
+from persona_lab.serve.backend import Backend, ChatRequest, ChatResult, OnText, with_system_prompt
 from persona_lab.serve.guard import ReplyGuard
 from persona_lab.serve.local import LocalEngine
 from persona_lab.serve.openai_backend import OpenAIBackend
@@ -17,22 +18,32 @@ class PromptedOverOpenAI:
     """Wraps an OpenAI-compatible backend so that ``prompted`` is the base model with the persona
     system prompt, and ``base`` maps to the served base model."""
 
-    def __init__(self, inner, registry: dict[str, Any]) -> None:
+    def __init__(self, inner: OpenAIBackend, registry: dict[str, Any]) -> None:
         self.inner = inner
         self.prompts = {v["name"]: v["system_prompt"] for v in registry["variants"] if v["kind"] == "prompted"}
 
     def variants(self) -> list[str]:
         return self.inner.variants()
 
-    def _messages(self, variant: str, messages: list[dict]) -> list[dict]:
-        return with_system_prompt(messages, self.prompts[variant]) if variant in self.prompts else messages
+    def check(self, request: ChatRequest) -> None:
+        self.inner.check(self._prompted(request))
 
-    def chat(self, variant, messages, **kwargs):
-        return self.inner.chat(variant, self._messages(variant, messages), **kwargs)
+    def submit(self, requests: list[ChatRequest], on_text: OnText | None = None) -> Future:
+        return self.inner.submit([self._prompted(r) for r in requests], on_text)
 
-    def chat_batch(self, requests):
-        return self.inner.chat_batch([ChatRequest(r.variant, self._messages(r.variant, r.messages), r.params)
-                                      for r in requests])
+    def chat_batch(self, requests: list[ChatRequest]) -> list[ChatResult]:
+        return self.submit(requests).result()
+
+    def sequence_logprobs(self, variant: str, messages: list[dict[str, str]],
+                          continuations: list[str]) -> list[float] | None:
+        return self.inner.sequence_logprobs(variant, self._prompted(ChatRequest(variant, messages)).messages,
+                                            continuations)
+
+    def _prompted(self, request: ChatRequest) -> ChatRequest:
+        if request.variant not in self.prompts:
+            return request
+        return ChatRequest(request.variant, with_system_prompt(request.messages, self.prompts[request.variant]),
+                           request.params)
 
 
 def make_backend(config: LabConfig, *, engine: str | None = None, url: str | None = None) -> Backend:

@@ -16,6 +16,7 @@ import re
 import httpx
 import pytest
 
+from persona_lab.serve.backend import GenerationParams
 from persona_lab.workspace.shapes import EvalItem
 
 PAGES = ("", "config", "gradio_api/info")
@@ -58,7 +59,7 @@ def launch_arena(served_lab, store, variants=FIXTURE_VARIANTS, backend=None, see
 
     backend = backend or LocalEngine(load_registry(served_lab.paths))
     arena = Arena(backend, store, ReplyGuard(Scrubber(), None), list(variants), eval_items=items,
-                  cached_replies=cached, max_tokens=8, seed=seed)
+                  cached_replies=cached, params=GenerationParams(8, 0.7, 0.9, None), seed=seed)
     demo = build_app(arena, store)
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     return demo, arena
@@ -74,7 +75,7 @@ def baseline_pages(served_lab, tmp_path):
     from tests.serve.conftest import free_port
 
     store = ArenaStore.for_path(tmp_path / "baseline.db")
-    demo = build_app(Arena(None, store, None, ["qzx1", "qzx2"]), store)
+    demo = build_app(Arena(None, store, None, ["qzx1", "qzx2"], params=GenerationParams(8, 0.7, 0.9, None)), store)
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
         pages = fetch_pages(demo.local_url)

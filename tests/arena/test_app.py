@@ -165,12 +165,19 @@ def test_a_failed_reply_is_shown_and_its_battle_never_counts(served_lab, tmp_pat
     from persona_lab.serve.guard import ReplyGuard
     from persona_lab.workspace.votes import ArenaStore, BattleFailed
 
-    class Broken:
-        def generate(self, requests, on_text=None):
-            raise RuntimeError("engine exploded")
+    from concurrent.futures import Future
+
+    from persona_lab.serve.backend import GenerationParams
+
+    class Broken:  # fails after the request was accepted, as an engine that dies mid-batch does
+        def submit(self, requests, on_text=None):
+            future = Future()
+            future.set_exception(RuntimeError("engine exploded"))
+            return future
 
     store = ArenaStore.for_path(tmp_path / "a.db")
-    arena = Arena(Broken(), store, ReplyGuard(Scrubber(), None), ["chat", "chat72"], seed=1)
+    arena = Arena(Broken(), store, ReplyGuard(Scrubber(), None), ["chat", "chat72"],
+                  params=GenerationParams(8, 0.7, 0.9, None), seed=1)
     rater = store.add_rater("x", False)
     battle = arena.start_battle(rater)
     with _pytest.raises(RuntimeError, match="exploded"):
