@@ -108,8 +108,10 @@ def vllm(url: str, requests) -> tuple[int, float]:
 
 def single_stream(engine, request) -> tuple[float, float]:
     """Time to the first streamed text and decode tokens/s after it (the reply runs to max_tokens)."""
+    from persona_lab.serve.backend import stream_results
+
     start, first = time.perf_counter(), None
-    for _ in engine.stream(request):
+    for _ in stream_results(engine, [request]):
         first = first or time.perf_counter() - start
     total = time.perf_counter() - start
     return first or total, (request.params.max_tokens - 1) / max(total - (first or 0), 1e-9)

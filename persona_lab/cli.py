@@ -191,8 +191,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     backend = make_backend(config, engine="local")
     guard = make_guard(config, enabled=not args.no_guard)
     s = config.serve
-    app = create_app(backend, guard, max_tokens_cap=s.max_tokens_cap, rate_limit_per_min=s.rate_limit_per_min,
-                     batch_window_ms=s.batch_window_ms, max_batch=s.max_batch)
+    app = create_app(backend, guard, max_tokens_cap=s.max_tokens_cap, rate_limit_per_min=s.rate_limit_per_min)
     print(f"serving {', '.join(backend.variants())} at http://{host}:{port}/v1 (OpenAI-compatible; Ctrl-C stops)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0

@@ -176,7 +176,6 @@ class ServeSettings(Strict):
     port: int = Field(8000, gt=0, lt=65536, description="Port of the OpenAI-compatible API.")
     max_tokens_cap: int = Field(512, gt=0, description="Requests asking for more tokens get HTTP 400.")
     rate_limit_per_min: int = Field(120, gt=0, description="Requests per minute per client address.")
-    batch_window_ms: float = Field(15, ge=0, description="How long the API waits to group concurrent requests.")
     max_batch: int = Field(16, gt=0, description="Requests decoded together by the local engine.")
     guard: bool = Field(True, description="Mask private values in replies (off only for raw-leakage evaluation).")
     openai: OpenAIBackendSettings | None = None

@@ -4,10 +4,9 @@
   POST /v1/chat/completions   streaming (SSE) and not; the official ``openai`` client works as is
   GET  /health                readiness
 
-Concurrent requests are decoded together. With the local engine a request joins the running batch at the
-next decode step (continuous batching: it does not wait for the batch to end); with any other backend a
-worker thread takes whatever arrived within ``batch_window_ms`` (up to ``max_batch``) as one batch.
-Each client address gets ``rate_limit_per_min`` requests a minute (HTTP 429 beyond); asking for more
+Concurrent requests are decoded together: every request goes straight to the engine's ``submit``. The local
+engine takes it into its running batch at the next decode step (continuous batching: it does not wait for the
+batch to end); an OpenAI-compatible backend sends it on at once, and its server batches. Each client address gets ``rate_limit_per_min`` requests a minute (HTTP 429 beyond); asking for more
 than ``max_tokens_cap`` tokens, an empty message list or a negative max_tokens is HTTP 400 with the
 reason; an unknown model is HTTP 404 listing the known ones. Every reply passes the reply guard.
 """
@@ -15,28 +14,24 @@ reason; an unknown model is HTTP 404 listing the known ones. Every reply passes 
 from __future__ import annotations
 
 import json
-import queue
 import threading
 import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 from fastapi import Request  # module level: FastAPI resolves endpoint annotations from module globals
 from pydantic import BaseModel, ConfigDict
 
 from persona_lab.serve.backend import (
+    Backend,
     BadRequestError,
     ChatRequest,
     GenerationParams,
     ServeError,
-    UnknownVariantError,
-    check_messages,
+    Stream,
 )
-
-_DONE = object()
+from persona_lab.serve.guard import ReplyGuard
 
 
 class Message(BaseModel):
@@ -57,72 +52,6 @@ class Completion(BaseModel):
     stream: bool = False
 
 
-@dataclass
-class _Job:
-    request: ChatRequest
-    pieces: queue.Queue = field(default_factory=queue.Queue)  # text pieces, then _DONE or an exception
-    result: Any = None
-
-
-class Batcher:
-    """Hands requests to the engine. A continuous-batching engine (``submit``, the local engine) takes each
-    request into its running batch at the next decode step; any other backend gets the requests that
-    arrived within the window (up to ``max_batch``) as one ``chat_batch``."""
-
-    def __init__(self, engine, window_ms: float, max_batch: int) -> None:
-        self.engine = engine
-        self.window = window_ms / 1000.0
-        self.max_batch = max_batch
-        self.continuous = hasattr(engine, "submit")
-        self.jobs: queue.Queue[_Job] = queue.Queue()
-        self.batches_run = 0
-        self.largest_batch = 0
-        if not self.continuous:
-            threading.Thread(target=self._loop, daemon=True, name="persona-lab-batcher").start()
-
-    def submit(self, request: ChatRequest) -> _Job:
-        job = _Job(request)
-        if self.continuous:
-            future = self.engine.submit([request], on_text=lambda _index, text: job.pieces.put(text))
-            future.add_done_callback(lambda done: self._finish(job, done))
-        else:
-            self.jobs.put(job)
-        return job
-
-    @staticmethod
-    def _finish(job: _Job, future) -> None:
-        if future.exception() is not None:
-            job.pieces.put(future.exception())
-        else:
-            job.result = future.result()[0]
-            job.pieces.put(_DONE)
-
-    def _loop(self) -> None:
-        while True:
-            batch = [self.jobs.get()]
-            deadline = time.monotonic() + self.window
-            while len(batch) < self.max_batch:
-                remaining = deadline - time.monotonic()
-                try:
-                    batch.append(self.jobs.get(timeout=max(remaining, 0)) if remaining > 0 else self.jobs.get_nowait())
-                except queue.Empty:
-                    break
-            self._run(batch)
-
-    def _run(self, batch: list[_Job]) -> None:
-        self.batches_run += 1
-        self.largest_batch = max(self.largest_batch, len(batch))
-        try:
-            results = self.engine.chat_batch([j.request for j in batch])
-            for job, result in zip(batch, results):
-                job.result = result
-                job.pieces.put(result.text)
-                job.pieces.put(_DONE)
-        except BaseException as exc:  # noqa: BLE001 - every waiting client hears about it
-            for job in batch:
-                job.pieces.put(exc)
-
-
 class RateLimiter:
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
@@ -141,16 +70,14 @@ class RateLimiter:
             return True
 
 
-def create_app(engine, guard=None, *, max_tokens_cap: int = 512, rate_limit_per_min: int = 120,
-               batch_window_ms: float = 15, max_batch: int = 16):
+def create_app(engine: Backend, guard: ReplyGuard | None = None, *, max_tokens_cap: int = 512,
+               rate_limit_per_min: int = 120):
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, StreamingResponse
 
     app = FastAPI(title="persona-lab", version="0.1.0")
-    batcher = Batcher(engine, batch_window_ms, max_batch)
     limiter = RateLimiter(rate_limit_per_min)
-    app.state.batcher = batcher
 
     def error(status: int, message: str, kind: str) -> JSONResponse:
         return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status_code=status)
@@ -179,25 +106,20 @@ def create_app(engine, guard=None, *, max_tokens_cap: int = 512, rate_limit_per_
         try:
             if max_tokens > max_tokens_cap:
                 raise BadRequestError(f"max_tokens {max_tokens} is above this server's cap of {max_tokens_cap}")
-            messages = [{"role": m.role, "content": m.content} for m in body.messages]
-            check_messages(messages)
-            params = GenerationParams(max_tokens, body.temperature, body.top_p, body.seed)
-            params.check()
-            if body.model not in engine.variants():
-                raise UnknownVariantError(body.model, engine.variants())
-            if hasattr(engine, "prompt_ids"):  # fail an over-long context here, not inside the batch
-                engine.prompt_ids(body.model, messages, max_tokens)
+            chat = ChatRequest(body.model, [{"role": m.role, "content": m.content} for m in body.messages],
+                               GenerationParams(max_tokens, body.temperature, body.top_p, body.seed))
+            engine.check(chat)  # an unknown model or an over-long context fails here, not inside the batch
         except ServeError as exc:
             kind = "not_found_error" if exc.status == 404 else "invalid_request_error"
             return error(exc.status, str(exc), kind)
-        job = batcher.submit(ChatRequest(body.model, messages, params))
+        stream = Stream(engine, [chat])  # submitted now: it joins the running batch at the next step
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         if body.stream:
-            return StreamingResponse(_sse(job, body.model, completion_id, guard), media_type="text/event-stream")
-        text = "".join(_pieces(job))
+            return StreamingResponse(_sse(stream, body.model, completion_id, guard), media_type="text/event-stream")
+        text = "".join(piece for _, piece in stream)
         if guard is not None:
             text, _ = guard.check(text)
-        result = job.result
+        result = stream.results[0]
         return {
             "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": body.model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
@@ -209,17 +131,7 @@ def create_app(engine, guard=None, *, max_tokens_cap: int = 512, rate_limit_per_
     return app
 
 
-def _pieces(job: _Job) -> Iterator[str]:
-    while True:
-        piece = job.pieces.get()
-        if piece is _DONE:
-            return
-        if isinstance(piece, BaseException):
-            raise piece
-        yield piece
-
-
-def _sse(job: _Job, model: str, completion_id: str, guard) -> Iterator[str]:
+def _sse(stream: Stream, model: str, completion_id: str, guard: ReplyGuard | None) -> Iterator[str]:
     created = int(time.time())
 
     def chunk(delta: dict, finish: str | None = None) -> str:
@@ -228,11 +140,11 @@ def _sse(job: _Job, model: str, completion_id: str, guard) -> Iterator[str]:
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""})
-    pieces = _pieces(job)
+    pieces = (piece for _, piece in stream)
     try:
         for piece in (guard.stream(pieces) if guard is not None else pieces):
             yield chunk({"content": piece})
-        yield chunk({}, job.result.finish_reason if job.result else "stop")
+        yield chunk({}, stream.results[0].finish_reason)
     except Exception as exc:  # noqa: BLE001 - the client sees the failure in-band; the stream still ends cleanly
         yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'server_error'}})}\n\n"
     yield "data: [DONE]\n\n"

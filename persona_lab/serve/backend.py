@@ -5,7 +5,7 @@ Every engine (the local engine, an OpenAI-compatible server, the prompted wrappe
 messages or parameters, a context the window cannot hold), ``submit`` queues requests and returns a future
 of their results while ``on_text`` receives text as it is decoded, ``chat_batch`` waits for them, and
 ``sequence_logprobs`` scores given continuations, or returns None where an engine cannot (an HTTP server).
-``stream_results`` is the one way to read a submission as it streams (the arena, ``LocalEngine.stream``).
+``Stream`` is the one way to read a submission as it streams (the arena, the HTTP API).
 """
 
 from __future__ import annotations
@@ -112,15 +112,28 @@ class Backend(Protocol):
 _END = object()
 
 
+class Stream:
+    """A submission read as it decodes: iterating gives (request index, new text); the backend's error is
+    raised there, in the reading thread, after the text that came before it; ``results`` once it is done."""
+
+    def __init__(self, backend: Backend, requests: list[ChatRequest]) -> None:
+        self._pieces: queue.Queue = queue.Queue()
+        self.future = backend.submit(requests, on_text=lambda index, text: self._pieces.put((index, text)))
+        self.future.add_done_callback(lambda _: self._pieces.put(_END))
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        while (item := self._pieces.get()) is not _END:
+            yield item
+        self.future.result()
+
+    @property
+    def results(self) -> list[ChatResult]:
+        return self.future.result()
+
+
 def stream_results(backend: Backend, requests: list[ChatRequest]) -> Iterator[tuple[int, str]]:
-    """(request index, new text) as ``backend`` decodes ``requests``; the backend's error is raised here,
-    in the reading thread, after the text that came before it."""
-    pieces: queue.Queue = queue.Queue()
-    future = backend.submit(requests, on_text=lambda index, text: pieces.put((index, text)))
-    future.add_done_callback(lambda _: pieces.put(_END))
-    while (item := pieces.get()) is not _END:
-        yield item
-    future.result()
+    """(request index, new text) as ``backend`` decodes ``requests`` (see ``Stream``)."""
+    return iter(Stream(backend, requests))
 
 
 def gather(futures: list[Future]) -> Future:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,12 +40,11 @@ from persona_lab.serve.backend import (
     ChatRequest,
     ChatResult,
     GenerationParams,
+    OnText,
     UnknownVariantError,
     check_messages,
     with_system_prompt,
 )
-
-OnText = Callable[[int, str], None]
 
 
 @dataclass
@@ -165,32 +164,14 @@ class LocalEngine:
     def variants(self) -> list[str]:
         return list(self.variants_by_name)
 
-    def chat(self, variant: str, messages: list[dict[str, str]], *, max_tokens: int = 128,
-             temperature: float = 0.7, top_p: float = 0.95, seed: int | None = None,
-             stream: bool = False) -> Iterator[str]:
-        request = ChatRequest(variant, messages, GenerationParams(max_tokens, temperature, top_p, seed))
-        if not stream:
-            yield self.chat_batch([request])[0].text
-            return
-        yield from self.stream(request)
-
-    def stream(self, request: ChatRequest) -> Iterator[str]:
-        """Text pieces as they are decoded on the engine thread, handed over through a queue."""
-        import queue
-
-        pieces: queue.Queue = queue.Queue()
-        future = self.submit([request], lambda index, text: pieces.put(text))
-        future.add_done_callback(lambda _: pieces.put(None))
-        while (piece := pieces.get()) is not None:
-            yield piece
-        future.result()  # re-raises an engine error here
+    def check(self, request: ChatRequest) -> None:
+        """Refuse what the engine would refuse, before it is queued: an unknown variant, bad messages or
+        parameters, a last message the window cannot hold."""
+        self._check(request)
+        self.prompt_ids(request.variant, request.messages, request.params.max_tokens)
 
     def chat_batch(self, requests: list[ChatRequest]) -> list[ChatResult]:
-        return self.generate(requests)
-
-    def generate(self, requests: list[ChatRequest], on_text: OnText | None = None) -> list[ChatResult]:
-        """Answer every request; ``on_text(request index, new text)`` is called as text is decoded."""
-        return self.submit(requests, on_text).result()
+        return self.submit(requests).result()
 
     def submit(self, requests: list[ChatRequest], on_text: OnText | None = None) -> Future:
         """Queue ``requests`` to join the running batch at its next step; the future's result is their

@@ -50,7 +50,9 @@ class NamingBackend:
         return (f"哈哈哈 ok ok 周末打球吗 sounds good to me, honestly I am {variant.upper()} and {variant} says hi, "
                 f"我是{variant}啊 are we still on for saturday? bring the ball, 明天见 哈哈哈哈 绝了")
 
-    def generate(self, requests, on_text=None):
+    def submit(self, requests, on_text=None):
+        from concurrent.futures import Future
+
         from persona_lab.serve.backend import ChatResult
 
         texts = [self.reply(r.variant) for r in requests]
@@ -58,7 +60,9 @@ class NamingBackend:
             for row, text in enumerate(texts):
                 if start < len(text) and on_text is not None:
                     on_text(row, text[start:start + 3])
-        return [ChatResult(text) for text in texts]
+        future = Future()
+        future.set_result([ChatResult(text) for text in texts])
+        return future
 
 
 def test_a_reply_naming_its_variant_voids_the_battle_and_the_name_is_never_shown(served_lab, tmp_path):
@@ -158,16 +162,15 @@ def test_fifty_raters_voting_at_once_lose_and_double_count_nothing(any_store, se
 
 
 def test_a_failed_reply_is_shown_and_its_battle_never_counts(served_lab, tmp_path):
+    from concurrent.futures import Future
+
     import pytest as _pytest
 
     from persona_lab.arena.battle import Arena, reveals_identity
     from persona_lab.privacy import Scrubber
+    from persona_lab.serve.backend import GenerationParams
     from persona_lab.serve.guard import ReplyGuard
     from persona_lab.workspace.votes import ArenaStore, BattleFailed
-
-    from concurrent.futures import Future
-
-    from persona_lab.serve.backend import GenerationParams
 
     class Broken:  # fails after the request was accepted, as an engine that dies mid-batch does
         def submit(self, requests, on_text=None):

@@ -29,8 +29,7 @@ def api_server(engine, served_lab):
     from persona_lab.serve.api import create_app
     from persona_lab.serve.factory import make_guard
 
-    app = create_app(engine, make_guard(served_lab), max_tokens_cap=64, rate_limit_per_min=1000,
-                     batch_window_ms=30, max_batch=16)
+    app = create_app(engine, make_guard(served_lab), max_tokens_cap=64, rate_limit_per_min=1000)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)

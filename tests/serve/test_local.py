@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from persona_lab.serve.backend import BadRequestError, ChatRequest, GenerationParams, UnknownVariantError
+from persona_lab.serve.backend import (
+    BadRequestError,
+    ChatRequest,
+    GenerationParams,
+    UnknownVariantError,
+    stream_results,
+)
 
 GREEDY = GenerationParams(max_tokens=10, temperature=0)
 GREEDY_LONG = GenerationParams(max_tokens=40, temperature=0)
@@ -50,7 +56,7 @@ def test_prompted_puts_the_persona_prompt_first(engine):
 
 def test_streaming_and_seeds(engine):
     whole = engine.chat_batch([ChatRequest("chat72", HELLO, GREEDY)])[0].text
-    pieces = list(engine.chat("chat72", HELLO, max_tokens=10, temperature=0, stream=True))
+    pieces = [text for _, text in stream_results(engine, [ChatRequest("chat72", HELLO, GREEDY)])]
     assert "".join(pieces) == whole and pieces  # (random weights emit broken UTF-8, so piece count varies)
     sampled = [engine.chat_batch([ChatRequest("chat", HELLO, GenerationParams(12, 1.0, 0.9, seed))])[0].text
                for seed in (7, 7, 8)]
@@ -87,7 +93,7 @@ def test_a_late_request_joins_the_running_batch(engine, first, late):
             marks["future"].add_done_callback(lambda _: marks.setdefault("done", engine.stats["steps"]))
 
     engine._step = step_then_submit
-    long_result = engine.generate([long_request])[0]
+    long_result = engine.chat_batch([long_request])[0]
     assert long_result.token_ids == alone[0] and marks["future"].result()[0].token_ids == alone[1]
     assert marks["done"] - marks["submitted"] <= GREEDY.max_tokens  # it did not wait for the long reply
     assert steps + GREEDY_LONG.max_tokens - 1 == engine.stats["steps"] and engine.stats["largest_batch"] == 2

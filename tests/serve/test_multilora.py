@@ -74,8 +74,8 @@ def test_every_variant_in_a_mixed_batch_equals_peft_alone(engine):
 def test_rank_patterns_rslora_and_other_target_modules(tmp_path, served_lab):
     """Adapters unlike the registry's: other modules (o_proj, gate_proj), per-module rank and alpha, rsLoRA
     scaling (alpha / sqrt(r)), all beside the lab's cat blends (rank 6)."""
-    from persona_lab.workspace.shapes import load_registry
     from persona_lab.serve.local import LocalEngine
+    from persona_lab.workspace.shapes import load_registry
 
     registry = load_registry(served_lab.paths)
     base_path = registry["base_path"]
@@ -94,8 +94,8 @@ def test_rank_patterns_rslora_and_other_target_modules(tmp_path, served_lab):
 
 
 def test_dora_runs_through_peft_alone_with_the_reason(tmp_path, served_lab):
-    from persona_lab.workspace.shapes import load_registry
     from persona_lab.serve.local import LocalEngine
+    from persona_lab.workspace.shapes import load_registry
 
     registry = load_registry(served_lab.paths)
     registry["variants"].append({"name": "dora", "kind": "adapter", "path": make_adapter(
