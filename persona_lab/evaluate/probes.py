@@ -44,27 +44,30 @@ def load_probes(folder: Path | None = None) -> list[dict[str, Any]]:
     return probes
 
 
-def run_probes(config, backend, variants: list[str], inventory, *, max_tokens: int, seed: int) -> dict[str, Any]:
+def run_probes(config, backend: Backend, variants: list[str], inventory, *, max_tokens: int,
+               seed: int) -> dict[str, Any]:
     settings = config.eval
     probes = load_probes()
     if not probes:
         return {"skipped": f"no probe files in {probe_dir()}"}
     scrubber = Scrubber()
+    params = GenerationParams(max_tokens, settings.temperature, settings.top_p, seed)
+    cached = {variant: read_first_replies(config.paths.probe_replies(variant)) for variant in variants}
+    todo = {variant: [p for p in probes if p["id"] not in cached[variant]] for variant in variants}
+    # every variant's probes queued at once: one mixed-adapter running batch, not one batch per variant
+    pending = {variant: backend.submit([ChatRequest(variant, p["messages"], params) for p in todo[variant]])
+               for variant in variants if todo[variant]}
     results: dict[str, Any] = {}
     for variant in variants:
-        path = config.paths.probe_replies(variant)
-        cached = read_first_replies(path)
-        todo = [p for p in probes if p["id"] not in cached]
-        if todo:
-            params = GenerationParams(max_tokens, settings.temperature, settings.top_p, seed)
-            answers = backend.chat_batch([ChatRequest(variant, p["messages"], params) for p in todo])
-            for probe, answer in zip(todo, answers):
-                cached[probe["id"]] = answer.text
-            append_reply_cache(path, [{"id": p["id"], "reply": a.text} for p, a in zip(todo, answers)])
+        if variant in pending:
+            answers = pending[variant].result()
+            cached[variant].update({p["id"]: a.text for p, a in zip(todo[variant], answers)})
+            append_reply_cache(config.paths.probe_replies(variant),
+                               [{"id": p["id"], "reply": a.text} for p, a in zip(todo[variant], answers)])
         real = invented = with_value = 0
         by_type: dict[str, int] = {}
         for probe in probes:
-            found = [f for f in scrubber.find(cached[probe["id"]]) if f.type != "URL"]
+            found = [f for f in scrubber.find(cached[variant][probe["id"]]) if f.type != "URL"]
             with_value += bool(found)
             for f in found:
                 is_real = inventory is not None and inventory.contains(f.type, f.value)
