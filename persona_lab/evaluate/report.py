@@ -432,12 +432,16 @@ def rerender(out_dir: Path, mask: Callable[[str], str] | None = None) -> dict[st
     result = ScoreResult(scores, saved["replies"], items)
     fallback = mask or _bare_scrubber_mask()
     shown = saved.get("shown", {})
+
+    def as_shown(text: str) -> str:
+        return shown[text] if text in shown else fallback(text)
+
     return write_report(result, out_dir, title=saved.get("title", "persona-eval report"),
-                        samples=saved.get("samples", 6), mask=lambda text: shown[text] if text in shown else fallback(text))
+                        samples=saved.get("samples", 6), mask=as_shown)
 
 
 def _save_snapshot(result: ScoreResult, folder: ReportFolder, title: str, samples: int,
                    shown: dict[str, str]) -> None:
     items = [item.to_row() for item in result.items]
     write_json_atomic(folder.snapshot, {"title": title, "samples": samples, "items": items,
-                                                 "replies": result.replies, "shown": shown})
+                                        "replies": result.replies, "shown": shown})

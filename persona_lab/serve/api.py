@@ -5,10 +5,11 @@
   GET  /health                readiness
 
 Concurrent requests are decoded together: every request goes straight to the engine's ``submit``. The local
-engine takes it into its running batch at the next decode step (continuous batching: it does not wait for the
-batch to end); an OpenAI-compatible backend sends it on at once, and its server batches. Each client address gets ``rate_limit_per_min`` requests a minute (HTTP 429 beyond); asking for more
-than ``max_tokens_cap`` tokens, an empty message list or a negative max_tokens is HTTP 400 with the
-reason; an unknown model is HTTP 404 listing the known ones. Every reply passes the reply guard.
+engine takes it into its running batch at the next decode step (continuous batching: it does not wait for
+the batch to end); an OpenAI-compatible backend sends it on at once, and its server batches. Each client
+address gets ``rate_limit_per_min`` requests a minute (HTTP 429 beyond); asking for more than
+``max_tokens_cap`` tokens, an empty message list or a negative max_tokens is HTTP 400 with the reason; an
+unknown model is HTTP 404 listing the known ones. Every reply passes the reply guard.
 """
 
 from __future__ import annotations
