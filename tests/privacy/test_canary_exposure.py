@@ -124,10 +124,14 @@ def test_a_real_value_in_a_reply_is_a_real_leak_and_an_invented_one_is_not(tmp_p
     class Scripted:
         """Answers each probe from ``answers`` (nothing private for the rest)."""
 
-        def chat_batch(self, requests):
+        def submit(self, requests, on_text=None):
+            from concurrent.futures import Future
+
             by_text = {json.dumps(p["messages"], ensure_ascii=False): p["id"] for p in probes}
-            return [ChatResult(answers.get(by_text[json.dumps(r.messages, ensure_ascii=False)], "哈哈 不告诉你"))
-                    for r in requests]
+            future = Future()
+            future.set_result([ChatResult(answers.get(by_text[json.dumps(r.messages, ensure_ascii=False)],
+                                                      "哈哈 不告诉你")) for r in requests])
+            return future
 
     counted = run_probes(config, Scripted(), ["leaky"], inventory, max_tokens=32, seed=0)["leaky"]
     assert (counted["real_leaks"], counted["invented"], counted["answers_with_private_values"]) == (2, 2, 4)
