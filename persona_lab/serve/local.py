@@ -12,7 +12,7 @@ Features and trade-offs:
   * continuous batching: one running batch with a KV cache; between two decode steps, waiting requests
     are prefilled together and join it (their cache rows are left-padded to the batch's length), and
     finished rows leave it at once, so a request that arrives mid-batch starts at the next step and a
-    long reply never holds short ones back. Every caller (``generate``, ``stream``, the HTTP API, the
+    long reply never holds short ones back. Every caller (``submit``, ``chat_batch``, the HTTP API, the
     arena, the evaluation) feeds the same running batch; one call's requests are admitted shortest
     prompt first, which cuts padding
   * a lean decode loop instead of ``generate``: one forward per token, the lm_head only on the last
