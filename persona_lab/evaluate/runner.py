@@ -18,11 +18,10 @@ from persona_lab.evaluate.probes import canary_exposure, run_probes
 from persona_lab.evaluate.profile import EvalInputError, load_profile
 from persona_lab.evaluate.report import write_report
 from persona_lab.evaluate.score import ScoreResult, score, write_scores
-from persona_lab.privacy import PiiInventory, load_or_create_secret
+from persona_lab.privacy import lab_inventory
 from persona_lab.progress import StageProgress
 from persona_lab.serve.backend import Backend, ChatRequest, GenerationParams
 from persona_lab.serve.factory import make_backend, make_guard
-from persona_lab.workspace.files import read_json
 from persona_lab.workspace.shapes import (
     append_reply_cache,
     load_registry,
@@ -122,7 +121,7 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
                                temperature=settings.temperature, top_p=settings.top_p, seed=seed,
                                samples=settings.samples_per_context, progress=progress)
     out_dir = config.paths.eval
-    inventory = _inventory(config)
+    inventory = lab_inventory(config.paths)
     profile = load_profile(config.paths.chat_train, seed=seed)
 
     votes = arena_votes(config, with_raters=True)
@@ -156,10 +155,3 @@ def _judge(config, result: ScoreResult, variants: list[str], seed: int, say) -> 
     say(f"eval: judge {settings.model} at {settings.base_url} on {min(settings.n, len(result.items))} contexts")
     return run_judge(settings, persona, result.items, result.replies, variants + controls,
                      config.paths.judge_cache, seed)
-
-
-def _inventory(config):
-    report = config.paths.pii_report
-    if not report.exists():
-        return None
-    return PiiInventory.from_report(read_json(report), load_or_create_secret(config.paths.root))

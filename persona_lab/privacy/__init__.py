@@ -17,6 +17,7 @@ from persona_lab.privacy.files import ScrubInputError, scrub_file
 from persona_lab.privacy.inventory import (
     PiiInventory,
     SecretPermissionError,
+    lab_inventory,
     load_or_create_secret,
     normalise_value,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "SecretPermissionError",
     "Surrogates",
     "canary_record",
+    "lab_inventory",
     "load_or_create_secret",
     "make_canaries",
     "normalise_value",

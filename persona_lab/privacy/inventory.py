@@ -37,6 +37,8 @@ import phonenumbers
 from persona_lab.errors import PersonaLabError
 from persona_lab.privacy.checks import ascii_digits
 from persona_lab.privacy.scrubber import Found
+from persona_lab.workspace import Workspace
+from persona_lab.workspace.files import read_json
 
 SECRET_FILE = ".secret"
 REPORT_NOTE = (
@@ -172,3 +174,11 @@ class PiiInventory:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_report(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def lab_inventory(workspace: Workspace) -> PiiInventory | None:
+    """The lab's inventory of private values its ingest masked (data/pii_report.json, keyed by the lab's
+    secret), or None before the first ingest. The evaluation and the reply guard both read it here."""
+    if not workspace.pii_report.exists():
+        return None
+    return PiiInventory.from_report(read_json(workspace.pii_report), load_or_create_secret(workspace.root))

@@ -109,11 +109,12 @@ def create_app(engine: Backend, guard: ReplyGuard | None = None, *, max_tokens_c
                 raise BadRequestError(f"max_tokens {max_tokens} is above this server's cap of {max_tokens_cap}")
             chat = ChatRequest(body.model, [{"role": m.role, "content": m.content} for m in body.messages],
                                GenerationParams(max_tokens, body.temperature, body.top_p, body.seed))
-            engine.check(chat)  # an unknown model or an over-long context fails here, not inside the batch
+            # submitted now, to join the running batch at the next step; submit refuses an unknown model or an
+            # over-long context here, in this thread, before anything is queued
+            stream = Stream(engine, [chat])
         except ServeError as exc:
             kind = "not_found_error" if exc.status == 404 else "invalid_request_error"
             return error(exc.status, str(exc), kind)
-        stream = Stream(engine, [chat])  # submitted now: it joins the running batch at the next step
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         if body.stream:
             return StreamingResponse(_sse(stream, body.model, completion_id, guard), media_type="text/event-stream")

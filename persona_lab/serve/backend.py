@@ -1,8 +1,8 @@
 """The one interface the arena, the evaluation and the HTTP API use to reach any variant, whatever runs it.
 
 Every engine (the local engine, an OpenAI-compatible server, the prompted wrapper over one) implements all of
-``Backend``, so no caller asks ``hasattr``: ``check`` refuses a request up front (unknown variant, bad
-messages or parameters, a context the window cannot hold), ``submit`` queues requests and returns a future
+``Backend``, so no caller asks ``hasattr``: ``submit`` refuses a bad request at once (unknown variant, bad
+messages or parameters, a context the window cannot hold), else queues the requests and returns a future
 of their results while ``on_text`` receives text as it is decoded, ``chat_batch`` waits for them, and
 ``sequence_logprobs`` scores given continuations, or returns None where an engine cannot (an HTTP server).
 ``Stream`` is the one way to read a submission as it streams (the arena, the HTTP API).
@@ -96,11 +96,10 @@ OnText = Callable[[int, str], None]  # (index of the request in its submission, 
 class Backend(Protocol):
     def variants(self) -> list[str]: ...
 
-    def check(self, request: ChatRequest) -> None:
-        """Raise UnknownVariantError / BadRequestError for a request this backend would refuse."""
-
     def submit(self, requests: list[ChatRequest], on_text: OnText | None = None) -> Future:
-        """Queue ``requests``; the future's result is their ChatResults in order (or the backend's error)."""
+        """Queue ``requests``; the future's result is their ChatResults in order (or the backend's error).
+        A request the backend refuses (UnknownVariantError, BadRequestError) raises here, before anything
+        is queued or sent."""
 
     def chat_batch(self, requests: list[ChatRequest]) -> list[ChatResult]: ...
 

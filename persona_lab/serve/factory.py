@@ -25,9 +25,6 @@ class PromptedOverOpenAI:
     def variants(self) -> list[str]:
         return self.inner.variants()
 
-    def check(self, request: ChatRequest) -> None:
-        self.inner.check(self._prompted(request))
-
     def submit(self, requests: list[ChatRequest], on_text: OnText | None = None) -> Future:
         return self.inner.submit([self._prompted(r) for r in requests], on_text)
 

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from persona_lab.privacy import PiiInventory, Scrubber, Surrogates, load_or_create_secret
+from persona_lab.privacy import PiiInventory, Scrubber, Surrogates, lab_inventory, load_or_create_secret
 from persona_lab.workspace import Workspace
 from persona_lab.workspace.files import read_json
 
@@ -70,9 +70,7 @@ class ReplyGuard:
     @classmethod
     def for_lab(cls, workspace: Workspace, extra_names: list[str] = (), blocked_words: list[str] = (),
                 enabled: bool = True, mode: str = "surrogate") -> ReplyGuard:
-        inventory = None
-        if workspace.pii_report.exists():
-            inventory = PiiInventory.from_report(read_json(workspace.pii_report), load_or_create_secret(workspace.root))
+        inventory = lab_inventory(workspace)
         fakes = workspace.surrogate_names
         fake_names = read_json(fakes)["names"] if fakes.exists() else []
         surrogates = None

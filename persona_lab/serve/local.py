@@ -164,12 +164,6 @@ class LocalEngine:
     def variants(self) -> list[str]:
         return list(self.variants_by_name)
 
-    def check(self, request: ChatRequest) -> None:
-        """Refuse what the engine would refuse, before it is queued: an unknown variant, bad messages or
-        parameters, a last message the window cannot hold."""
-        self._check(request)
-        self.prompt_ids(request.variant, request.messages, request.params.max_tokens)
-
     def chat_batch(self, requests: list[ChatRequest]) -> list[ChatResult]:
         return self.submit(requests).result()
 

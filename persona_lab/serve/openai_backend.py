@@ -41,14 +41,14 @@ class OpenAIBackend:
     def variants(self) -> list[str]:
         return list(self.names)
 
-    def check(self, request: ChatRequest) -> None:
+    def _check(self, request: ChatRequest) -> None:
         self._model(request.variant)
         check_messages(request.messages)
         request.params.check()
 
     def submit(self, requests: list[ChatRequest], on_text: OnText | None = None) -> Future:
         for request in requests:
-            self.check(request)
+            self._check(request)
         return gather([self.pool.submit(self._one, request, index, on_text) for index, request in enumerate(requests)])
 
     def chat_batch(self, requests: list[ChatRequest]) -> list[ChatResult]:

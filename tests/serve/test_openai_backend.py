@@ -41,7 +41,7 @@ def test_refusals_come_before_anything_is_sent(engine):
     with pytest.raises(UnknownVariantError, match="known variants"):
         backend.submit([ChatRequest("nobody", HELLO, GREEDY)])
     with pytest.raises(BadRequestError, match="messages is empty"):
-        backend.check(ChatRequest("chat", [], GREEDY))
+        backend.submit([ChatRequest("chat", [], GREEDY)])
 
 
 def test_prompted_wrapper_sends_the_persona_prompt(api_server, engine, served_lab):
