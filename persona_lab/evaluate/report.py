@@ -133,11 +133,24 @@ def plot_style(scores: dict[str, Any], out: Path) -> Path | None:
     return out
 
 
-def plot_search(search: dict[str, Any], out: Path) -> Path:
+def plot_search(search: dict[str, Any], out: Path, variants: dict[str, Any] | None = None) -> Path:
     """Dev fidelity (95% CI) of every blend the search tried against its chat share; the config's fixed
-    ratios labelled, the chosen one (``auto``) starred."""
+    ratios labelled, the chosen one (``auto``) starred; with ``variants`` (the evaluation's rows), the fixed
+    ratios' and auto's fidelity on the evaluation split beside them as hollow squares."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4), dpi=90)
+    on_eval = {t["fixed"]: t["chat_share"] for t in search["trials"] if t["fixed"]}
+    best = next((t for t in search["trials"] if t["name"] == search["best"]), None)
+    if best:
+        on_eval["auto"] = best["chat_share"]
+    for name, share in on_eval.items():
+        row = (variants or {}).get(name) or {}
+        if row.get("fidelity") is None:
+            continue
+        ci = row.get("fidelity_ci") or [row["fidelity"], row["fidelity"]]
+        ax.errorbar(share + 0.012, row["fidelity"], yerr=[[row["fidelity"] - ci[0]], [ci[1] - row["fidelity"]]],
+                    fmt="s", mfc="none", color="tab:green", markersize=6, capsize=3,
+                    label="evaluation split" if name == "auto" else None)
     for trial in search["trials"]:
         if trial["fidelity"] is None:
             continue
@@ -156,7 +169,9 @@ def plot_search(search: dict[str, Any], out: Path) -> Path:
         ax.axvline(share, color="tab:blue", linewidth=0.5, linestyle=":")
     ax.axhline(0, color="black", linewidth=0.5)
     ax.set_xlabel("chat share of the blend weights (5:5, 7:2, 9:1 dotted)")
-    ax.set_ylabel("dev fidelity (95% CI)")
+    ax.set_ylabel("fidelity (95% CI): dev split; evaluation split hollow")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", fontsize=8)
     ax.set_title(f"blend search: {len(search['trials'])} trials on {search['dev_items']} dev contexts")
     fig.tight_layout()
     fig.savefig(out)
@@ -198,7 +213,7 @@ def write_report(result: ScoreResult, out_dir: Path, *, title: str = "persona-ev
     plots = {"metrics": plot_bars(scores, folder.plot("metrics")),
              "lengths": plot_lengths(result, folder.plot("lengths"))}
     if scores.get("search"):
-        plots["search"] = plot_search(scores["search"], folder.plot("search"))
+        plots["search"] = plot_search(scores["search"], folder.plot("search"), scores["variants"])
     style = plot_style(scores, folder.plot("style"))
     if style:
         plots["style"] = style

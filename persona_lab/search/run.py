@@ -25,6 +25,7 @@ from persona_lab.blend.merge import adapter_key, build_blend, load_parents
 from persona_lab.blend.registry import write_registry
 from persona_lab.config import BlendSpec, LabConfig
 from persona_lab.errors import PersonaLabError
+from persona_lab.evaluate.metrics.context import Encoder
 from persona_lab.evaluate.profile import load_profile
 from persona_lab.evaluate.runner import select_items
 from persona_lab.evaluate.score import score
@@ -69,6 +70,10 @@ def adapter_folders(config: LabConfig) -> dict[str, dict[int, Path]]:
         manifest = read_json(path)
         folders = {int(step): Path(folder) for step, folder in manifest["checkpoints"].items()}
         folders[int(manifest["steps"])] = Path(manifest["final"])
+        missing = [str(folder) for folder in folders.values() if not (folder / "adapter_config.json").exists()]
+        if missing:
+            raise SearchError(f"{path} names adapter folders that are not there: {', '.join(missing)}",
+                              hint=f"retrain it: `persona-lab train --config CFG --source {parent}`")
         out[parent] = dict(sorted(folders.items()))
     return out
 
@@ -147,7 +152,8 @@ def run_search(config: LabConfig, *, progress: bool = True) -> SearchLog:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     fixed = fixed_proposals(config, steps)[:settings.trials]
-    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=max(1, (settings.trials - len(fixed)) // 3))
+    startup = max(1, (settings.trials - len(fixed)) // 3)
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     for proposal in fixed:
         study.enqueue_trial(_params(proposal, config), user_attrs={"fixed": proposal.fixed})
@@ -156,6 +162,8 @@ def run_search(config: LabConfig, *, progress: bool = True) -> SearchLog:
     # one base with every step of both adapters attached: each trial's blend is built on it, nothing reloads
     model = load_parents(config, {adapter_key(p, step): folder for p, by_step in folders.items()
                                   for step, folder in by_step.items()})
+    # one encoder for every round: the dev contexts and controls are embedded once, not once a round
+    options = {"embedding_model": config.eval.embedding_model, "encoder": Encoder(config.eval.embedding_model)}
     trials: list[SearchTrial] = []
     replies: dict[str, dict[str, list[str]]] = {}
     started = time.time()
@@ -171,7 +179,7 @@ def run_search(config: LabConfig, *, progress: bool = True) -> SearchLog:
         round_replies = generate(config, entries, items)
         replies.update(round_replies)
         result = score(profile, items, round_replies, n_boot=settings.n_bootstrap, seed=seed,
-                       weights=config.eval.weights, options={"embedding_model": config.eval.embedding_model})
+                       weights=config.eval.weights, options=options)
         for trial, proposal, entry in zip(batch, proposals, entries):
             row = result.scores["variants"][entry["name"]]
             fidelity = row.get("fidelity")
@@ -188,9 +196,9 @@ def run_search(config: LabConfig, *, progress: bool = True) -> SearchLog:
 
     best = max((t for t in trials if t.fidelity is not None), key=lambda t: t.fidelity, default=None)
     log = SearchLog(lab=config.name, dev_items=len(items), samples_per_context=settings.samples_per_context,
-                    sampler=f"optuna {optuna.__version__} TPE (seed {seed}, {sampler._n_startup_trials} random start)",
+                    sampler=f"optuna {optuna.__version__} TPE (seed {seed}, {startup} random start)",
                     trials=trials, best=best.name if best else None,
-                    dev_recommendation=_compare_on_dev(config, profile, items, replies, best, trials, seed),
+                    dev_recommendation=_compare_on_dev(config, profile, items, replies, best, trials, options),
                     created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     write_search_log(config.paths, log)
     if best is not None:
@@ -198,14 +206,14 @@ def run_search(config: LabConfig, *, progress: bool = True) -> SearchLog:
     return log
 
 
-def _compare_on_dev(config: LabConfig, profile, items, replies, best: SearchTrial | None, trials, seed: int):
+def _compare_on_dev(config: LabConfig, profile, items, replies, best: SearchTrial | None, trials, options):
     """The best trial against the fixed ratios on the dev split, paired: is it separable from them?"""
     if best is None:
         return None
     fixed = [t.name for t in trials if t.fixed and t.name != best.name]
     chosen = {name: replies[name] for name in [best.name, *fixed]}
-    result = score(profile, items, chosen, n_boot=config.search.n_bootstrap, seed=seed, weights=config.eval.weights,
-                   options={"embedding_model": config.eval.embedding_model})
+    result = score(profile, items, chosen, n_boot=config.search.n_bootstrap, seed=config.eval.seed,
+                   weights=config.eval.weights, options=options)
     return result.scores["recommendation"]
 
 

@@ -66,3 +66,11 @@ def test_it_refuses_adapters_that_learned_the_dev_split(served_lab):
 def test_no_adapters_is_a_clear_error(tmp_path):
     with pytest.raises(SearchError, match="no chat adapter yet"):
         run_search(lab(tmp_path), progress=False)
+
+
+def test_a_manifest_naming_a_missing_checkpoint_is_a_clear_error(served_lab):
+    import shutil
+
+    shutil.rmtree(served_lab.paths.adapter_run("blog") / "checkpoint-3")
+    with pytest.raises(SearchError, match=r"not there: .*blog/checkpoint-3"):
+        run_search(served_lab, progress=False)
