@@ -253,7 +253,7 @@ chat_turns = Table(
     Column("intents", String(200), nullable=False, default=""),  # comma-separated persona_lab.intents kinds
     Column("masked_real", Integer, nullable=False, default=0),  # values of my real data the guard masked
     Column("masked_invented", Integer, nullable=False, default=0),  # private-looking values the model made up
-    Column("masked_types", String(200), nullable=False, default=""),  # e.g. "ID,PHONE"
+    Column("masked_types", Text, nullable=False, default=""),  # one per masked value, e.g. "ID,ID,PHONE"
     Column("ai_disclosure", Boolean, nullable=False, default=False),
     _created(),
     PrimaryKeyConstraint("conversation_id", "turn", name="chat_turns_pk"),
@@ -623,7 +623,7 @@ class ArenaStore:
             conn.execute(insert(chat_turns).values(
                 conversation_id=conversation_id, turn=turn, message=message, reply=_clean(reply),
                 intents=",".join(intents), masked_real=int(masked_real), masked_invented=int(masked_invented),
-                masked_types=",".join(sorted(set(masked_types))), ai_disclosure=bool(ai_disclosure)))
+                masked_types=",".join(sorted(masked_types)), ai_disclosure=bool(ai_disclosure)))
             conn.execute(update(chat_conversations).where(chat_conversations.c.id == conversation_id)
                          .values(turns=turn))
         return turn

@@ -93,7 +93,7 @@ def test_chat_turns_are_stored_with_their_labels_and_the_turn_limit_holds(store)
         store.add_chat_turn("nope", "hi", "hi")
     rows = store.chat_turns()
     assert [(r["turn"], r["intents"], r["masked_real"], r["masked_types"], r["ai_disclosure"], r["variant"])
-            for r in rows] == [(1, ["id_number"], 1, ["ID"], False, "chat72"),
+            for r in rows] == [(1, ["id_number"], 1, ["ID", "ID"], False, "chat72"),
                                (2, ["are_you_ai"], 0, [], True, "chat72")]
     assert store.chat_counts() == {"visitors": 1, "conversations": 1, "turns": 2}
 
