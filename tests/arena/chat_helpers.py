@@ -3,6 +3,8 @@ page, the guard, the store and the limits, and must stay fast)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import Future
 
 from persona_lab.arena.chat import ChatLimits, ChatPage, build_chat_app
@@ -16,7 +18,11 @@ VARIANT = "chat72"
 
 class ScriptedBackend:
     """Answers like a clone that gives away too much: asked for an ID number it tells the person's real one,
-    asked whether it is an AI it says so; otherwise it echoes. Streams three characters at a time."""
+    asked whether it is an AI it says so; otherwise it echoes. Streams three characters at a time; with a
+    ``delay`` (seconds per piece) it streams from a thread, as a real engine does, so a page renders each piece."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
 
     def variants(self) -> list[str]:
         return [VARIANT, "base"]
@@ -31,12 +37,20 @@ class ScriptedBackend:
 
     def submit(self, requests, on_text=None) -> Future:
         texts = [self.reply(r.messages[-1]["content"]) for r in requests]
-        for row, text in enumerate(texts):
-            for start in range(0, len(text), 3):
-                if on_text is not None:
-                    on_text(row, text[start:start + 3])
         future: Future = Future()
-        future.set_result([ChatResult(text) for text in texts])
+
+        def run() -> None:
+            for row, text in enumerate(texts):
+                for start in range(0, len(text), 3):
+                    if on_text is not None:
+                        on_text(row, text[start:start + 3])
+                    time.sleep(self.delay)
+            future.set_result([ChatResult(text) for text in texts])
+
+        if self.delay:
+            threading.Thread(target=run, daemon=True).start()
+        else:
+            run()
         return future
 
 
@@ -48,17 +62,18 @@ def guard_knowing_the_real_id() -> ReplyGuard:
     return ReplyGuard(scrubber, inventory)
 
 
-def chat_page(store, limits: ChatLimits | None = None, clock=None) -> ChatPage:
+def chat_page(store, limits: ChatLimits | None = None, clock=None, delay: float = 0.0) -> ChatPage:
     kwargs = {"clock": clock} if clock is not None else {}
-    return ChatPage(ScriptedBackend(), store, guard_knowing_the_real_id(), VARIANT,
+    return ChatPage(ScriptedBackend(delay), store, guard_knowing_the_real_id(), VARIANT,
                     params=GenerationParams(32, 0.7, 0.9, None), limits=limits or ChatLimits(), persona_name="阿澈", **kwargs)
 
 
-def launch_chat_app(store, password: str | None = "s3cret", limits: ChatLimits | None = None):
+def launch_chat_app(store, password: str | None = "s3cret", limits: ChatLimits | None = None,
+                    delay: float = 0.0):
     """(demo, page) on a free loopback port."""
     from tests.serve.conftest import free_port
 
-    page = chat_page(store, limits)
+    page = chat_page(store, limits, delay=delay)
     demo = build_chat_app(page, lambda: password)
     demo.queue(default_concurrency_limit=16)
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
