@@ -87,3 +87,32 @@ def test_fifty_concurrent_visitors_lose_no_conversation(tmp_path):
     for messages in by_conversation.values():  # no conversation holds another visitor's message
         assert len({m.split(" turn ")[0] for m in messages}) == 1 and len(messages) == TURNS
     store.close()
+
+
+def test_the_chat_tab_in_the_arena_names_no_variant(tmp_path):
+    """With arena.chat.enabled the chat page is a tab of the blind arena: the page must not name the variant
+    visitors chat with (the persona's name only), or the arena would no longer be blind."""
+    from gradio_client import Client
+
+    from persona_lab.arena.app import build_app
+    from persona_lab.arena.battle import Arena
+    from persona_lab.serve.backend import GenerationParams
+    from tests.arena.chat_helpers import VARIANT, chat_page
+    from tests.arena.conftest import fetch_pages, shows
+    from tests.serve.conftest import free_port
+
+    store = ArenaStore.for_path(tmp_path / "arena.db")
+    arena = Arena(None, store, None, ["qzx1", "qzx2"], params=GenerationParams(8, 0.7, 0.9, None))
+    demo = build_app(arena, store, chat={"page": chat_page(store), "admin_password": lambda: "s3cret"})
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        pages = fetch_pages(demo.local_url)
+        assert "You are chatting with an AI clone of 阿澈" in pages["config"]
+        assert all(shows(VARIANT, text) == 0 for text in pages.values())
+        client = Client(demo.local_url, verbose=False)
+        chat, status, _ = client.predict("hi", True, [], api_name="/chat_send")
+        assert "收到: hi" in str(chat[-1]["content"]) and not shows(VARIANT, str(chat) + status)
+        assert store.chat_counts()["turns"] == 1 and store.votes() == []  # a chat is never a vote
+    finally:
+        demo.close()
+        store.close()
