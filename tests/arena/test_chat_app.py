@@ -26,6 +26,8 @@ def test_consent_reply_and_dashboard_over_http(tmp_path):
         assert REAL_ID not in str(chat)
         chat, status, _ = client.predict("", True, chat, api_name="/chat_send")
         assert "empty message" in status and len(chat) == 2
+        chat, status, _ = client.predict("长" * 100_000, True, chat, api_name="/chat_send")
+        assert "message too long: 100,000 characters; the limit is 2,000" in status and len(chat) == 2
         assert "wrong password" in client.predict("nope", api_name="/chat_dashboard")
         board = client.predict("s3cret", api_name="/chat_dashboard")
         assert "1 visitors (who consented), 1 conversations, 1 messages" in board
