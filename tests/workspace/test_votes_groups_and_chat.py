@@ -5,8 +5,10 @@ scrubbed turns with what they asked for)."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from persona_lab.workspace.votes import (
     ArenaStore,
@@ -16,6 +18,7 @@ from persona_lab.workspace.votes import (
     TurnLimitReached,
     UnknownConversation,
     VoteCapReached,
+    votes,
 )
 
 
@@ -66,6 +69,11 @@ def test_the_daily_vote_cap_refuses_the_next_vote_and_stores_nothing(store):
         assert capped.battle(battle)["status"] == "open" and len(capped.votes()) == 2
         _voted(capped, other, [("a", "b")])  # another rater is not affected
         assert len(capped.votes()) == 3
+        with capped.engine.begin() as conn:  # a day later: the first two votes leave the 24-hour window
+            conn.execute(update(votes).where(votes.c.rater_id == rater)
+                         .values(created=datetime.now(UTC) - timedelta(hours=25)))
+        capped.record_vote(battle, rater, "model_a")
+        assert len(capped.votes()) == 4
     finally:
         capped.close()
 
