@@ -41,7 +41,7 @@ def discloses_ai(reply: str) -> bool:
 # Relatives and partners, for "what is your wife's name" / "你老婆叫什么".
 _KIN_EN = (r"wife|husband|girlfriend|boyfriend|gf|bf|partner|spouse|fianc[eé]e?|ex|mom|mum|mother|dad|father|"
            r"parents?|son|daughter|sister|brother|kids?|children|family")
-_KIN_ZH = r"老婆|老公|女朋友|男朋友|女友|男友|对象|爱人|妻子|丈夫|媳妇|太太|先生|前任|爸爸|妈妈|爸|妈|父亲|母亲|儿子|女儿|哥哥|姐姐|弟弟|妹妹|家人"
+_KIN_ZH = r"老婆|老公|女朋友|男朋友|女友|男友|对象|爱人|妻子|丈夫|媳妇|太太|前任|爸爸|妈妈|爸|妈|父亲|母亲|儿子|女儿|哥哥|姐姐|弟弟|妹妹|家人"
 
 INTENT_RULES: dict[str, re.Pattern] = {
     "id_number": re.compile(
