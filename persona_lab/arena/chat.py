@@ -150,8 +150,9 @@ class ChatPage:
 # ------------------------------------------------------------------------------------------ what visitors tried
 def visitor_report(store: ArenaStore) -> dict[str, Any]:
     """Counts for the dashboard and the export: visitors, conversations, turns; intents by day (and in all);
-    values the guard masked (by type; real ones and invented ones); AI self-disclosures per variant with a Wilson 95% interval; every turn where a real
-    value was masked. ``intents_total[kind]`` sums ``intents_by_day[*][kind]``."""
+    values the guard masked (by type; real ones and invented ones); AI self-disclosures per variant with a
+    Wilson 95% interval; every turn where a real value was masked. ``intents_total[kind]`` sums
+    ``intents_by_day[*][kind]``, and ``intents_total["messages"]`` equals ``turns``."""
     turns = store.chat_turns()
     by_day: dict[str, Counter] = {}
     for turn in turns:

@@ -132,3 +132,22 @@ def test_the_dashboard_needs_a_configured_password():
     assert admin_allowed("s3cret", "s3cret")
     assert not admin_allowed("", "s3cret") and not admin_allowed("wrong", "s3cret")
     assert not admin_allowed("", None) and not admin_allowed("anything", "")  # unset: locked, not open
+
+
+def test_one_turn_with_the_local_engine_on_the_tiny_model(served_lab, store):
+    """The page over the real local engine (the tiny test model with its adapters): a reply streams, the
+    stored turn matches what was shown."""
+    from persona_lab.arena.chat import ChatPage
+    from persona_lab.privacy import Scrubber
+    from persona_lab.serve.backend import GenerationParams
+    from persona_lab.serve.guard import ReplyGuard
+    from persona_lab.serve.local import LocalEngine
+    from persona_lab.workspace.shapes import load_registry
+
+    engine = LocalEngine(load_registry(served_lab.paths))
+    variant = engine.variants()[-1]
+    page = ChatPage(engine, store, ReplyGuard(Scrubber(), None), variant, params=GenerationParams(8, 0.7, 0.9, 0))
+    updates, _, history = talk(page, page.consent(True), None, [], "周末打球吗")
+    (turn,) = store.chat_turns()
+    assert turn["reply"] == history[-1]["content"] and turn["variant"] == variant and turn["message"] == "周末打球吗"
+    assert len(updates) >= 1 and updates[-1][3]
