@@ -236,8 +236,49 @@ def cmd_arena(args: argparse.Namespace) -> int:
     from persona_lab.arena.app import launch
 
     host, port = args.host or config.arena.host, args.port or config.arena.port
+    chat_variant = _chat_variant(config, None) if config.arena.chat.enabled else None
     print(f"arena: http://{host}:{port} (Ctrl-C stops)")
-    launch(config, host=host, port=port, block=True)
+    launch(config, host=host, port=port, block=True, chat_variant=chat_variant)
+    return 0
+
+
+def _chat_variant(config, given: str | None) -> str:
+    """The variant strangers chat with: --variant, else arena.chat.variant, else `persona-eval choose`'s pick."""
+    from persona_lab.config import ConfigError
+
+    if given or config.arena.chat.variant:
+        return given or config.arena.chat.variant
+    from persona_lab.evaluate.choose import choose
+
+    choice = choose(config)
+    if not choice["winner"]:
+        raise ConfigError(f"no variant chosen for the chat page: {choice['reason']}",
+                          hint="pass --variant NAME (or set arena.chat.variant, or `persona-eval choose --variant`)")
+    return choice["winner"]
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if args.action == "export":
+        from persona_lab.arena.chat import export_chat
+        from persona_lab.workspace.votes import ArenaStore
+
+        out = Path(args.out or config.paths.chat_export)
+        with ArenaStore.for_lab(config) as store:
+            report = export_chat(store, out)
+        total = report["intents_total"]
+        asked = ", ".join(f"{kind} {n}" for kind, n in total.items() if kind not in ("none", "messages") and n)
+        print(f"exported {report['turns']} messages in {report['conversations']} conversations of "
+              f"{report['visitors']} visitors to {out} (turns.jsonl, summary.json, dashboard.md)")
+        print(f"asked for: {asked or 'nothing private'}; real values masked in replies: {report['masked_real']}")
+        return 0
+    from persona_lab.arena.chat import launch_chat
+
+    variant = _chat_variant(config, args.variant)
+    host, port = args.host or config.arena.host, args.port or config.arena.port
+    print(f"chat with {variant}: http://{host}:{port} (Ctrl-C stops); dashboard password from "
+          f"${config.arena.chat.admin_password_env}")
+    launch_chat(config, variant, host=host, port=port, block=True)
     return 0
 
 
@@ -379,6 +420,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--out", help="export: JSONL file (default results/<lab>/arena_votes.jsonl)")
     p.set_defaults(func=cmd_arena)
+
+    p = sub.add_parser("chat", help="the public chat page with the chosen clone, or `chat export` of what "
+                                    "visitors tried",
+                       description="A non-blind chat with one variant (persona-eval choose's pick, or --variant), "
+                                   "the reply guard always on, consent before anything is stored, rate and turn "
+                                   "limits, and an admin dashboard (password from arena.chat.admin_password_env). "
+                                   "`export` writes turns.jsonl, summary.json and dashboard.md.")
+    p.add_argument("action", nargs="?", choices=["serve", "export"], default="serve")
+    p.add_argument("--config", default=DEMO_CONFIG, help=f"lab config (default {DEMO_CONFIG})")
+    p.add_argument("--variant", help="the variant visitors chat with (default: arena.chat.variant, else the choice)")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--out", help="export: folder (default results/<lab>/chat_export/)")
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("run", help="the whole loop for a lab: ingest, train, blend, evaluate",
                        description="Run every stage of a lab in order (ingest, train, blend, search when "

@@ -237,6 +237,22 @@ class EvalSettings(Strict):
         return value
 
 
+class ChatSettings(Strict):
+    """The public "chat with me" page (`persona-lab chat`): one chosen variant, not blind, guard always on."""
+
+    enabled: bool = Field(False, description="Also show the chat page as a tab of the arena app (it always runs "
+                          "alone with `persona-lab chat`).")
+    variant: str | None = Field(None, description="The variant visitors chat with; default `persona-eval "
+                                "choose`'s pick (or give `--variant`).")
+    avatar: Path | None = Field(None, description="Image shown beside the clone's replies, relative to the config.")
+    admin_password_env: str = Field("PERSONA_LAB_CHAT_ADMIN", description="Environment variable holding the "
+                                    "dashboard's admin password; the dashboard stays locked while it is unset.")
+    messages_per_minute: int = Field(6, gt=0, description="Per-visitor rate limit (a sliding minute).")
+    max_turns: int = Field(20, gt=0, description="Turns per conversation; then the visitor must start a new one.")
+    max_message_chars: int = Field(2000, gt=0, description="Longest visitor message accepted.")
+    max_tokens: int = Field(128, gt=0, description="Reply length cap on the chat page.")
+
+
 class ArenaSettings(Strict):
     host: str = Field("127.0.0.1", description="Address the arena listens on (0.0.0.0 to let friends in).")
     port: int = Field(7860, gt=0, lt=65536, description="Port of the arena.")
@@ -250,6 +266,12 @@ class ArenaSettings(Strict):
     person_weight: float = Field(2.0, ge=0, description="persona-eval choose: weight of the arena once it has "
                                  "min_votes votes (the automated composite has weight 1).")
     min_votes: int = Field(30, ge=0, description="Votes needed before the arena counts in `choose`.")
+    daily_vote_cap: int | None = Field(100, gt=0, description="Votes one rater may cast in 24 hours (the store "
+                                       "refuses more); null for no cap.")
+    rater_group: Literal["friends", "strangers"] = Field(
+        "friends", description="Board that raters of this deployment count on (the person's own votes always go "
+                               "to 'owner'): 'strangers' for a public arena.")
+    chat: ChatSettings = Field(default_factory=ChatSettings)
 
 
 class SearchSettings(Strict):

@@ -182,6 +182,10 @@ class Workspace:
         return self.root / "arena_votes.jsonl"
 
     @property
+    def chat_export(self) -> Path:
+        return self.root / "chat_export"
+
+    @property
     def run_manifest(self) -> Path:
         return self.root / "run_manifest.json"
 
