@@ -1,29 +1,116 @@
-"""persona-lab tune: SPIN / DPO / KTO on the parent's LoRA, preference data from the arena, lineage, serving."""
+"""persona-lab tune on the tiny model: the held-out margin grows, the tuned variant is registered with its
+lineage, served by the local engine, blended by name, and refused with a clear error when it cannot be made."""
 
 from __future__ import annotations
 
 import json
 
-from persona_lab.tune.stage import run_tune
+import pytest
+
+from persona_lab.tune.stage import TuneError, run_tune
+from tests.conftest import REPLIES
 
 
 def with_tune(config, **tune):
     return config.model_copy(update={"tune": config.tune.model_copy(update=tune)})
 
 
-def test_spin_grows_the_held_out_margin_and_registers_a_servable_blendable_variant(served_lab):
+def test_spin_grows_the_held_out_margin_and_the_variant_is_registered_served_and_blendable(served_lab):
+    from persona_lab.blend.merge import build_blend
+    from persona_lab.blend.registry import write_registry
+    from persona_lab.config import BlendSpec
+    from persona_lab.serve.backend import ChatRequest, GenerationParams
+    from persona_lab.serve.local import LocalEngine
     from persona_lab.workspace.shapes import load_registry
 
     config = with_tune(served_lab, from_variant="chat", method="spin", pairs=24, steps=12, lr=5e-3, batch_size=4,
-                       held_out=0.25, max_new_tokens=12, beta=0.1)
-    lines = []
+                       held_out=0.25, max_new_tokens=12)
+    lines: list[str] = []
     result = run_tune(config, progress=False, say=lines.append)
-    manifest = result.manifest
-    print(json.dumps({k: manifest[k] for k in ("margin_before", "margin_after", "steps", "seconds")}))
-    assert manifest["held_out_examples"] == 6 and manifest["train_examples"] + manifest["held_out_examples"] <= 24
-    assert manifest["margin_after"] > manifest["margin_before"] + 1.0
-    assert manifest["held_out_after"]["accuracy"] >= manifest["held_out_before"]["accuracy"]
+    m = result.manifest
+    # 24 contexts: 6 held out (never trained on), 18 pairs trained for 12 steps, against the parent's replies
+    assert (m["train_examples"], m["held_out_examples"], m["steps"], m["iterations"]) == (18, 6, 12, 1)
+    pairs = [json.loads(line) for line in config.paths.tune_pairs("chat-spin").read_text().splitlines()]
+    held = [p for p in pairs if p["held_out"]]
+    assert len(held) == 6 and not {p["group"] for p in held} & {p["group"] for p in pairs if not p["held_out"]}
+    chosen_by_id = {json.loads(line)["id"]: json.loads(line)["messages"][-1]["content"]
+                    for line in config.paths.chat_train.read_text().splitlines()}
+    assert all(p["chosen"] == chosen_by_id[p["id"]] for p in pairs)  # chosen = my real training reply
+    # the margin on the held-out pairs grows (log p(chosen) - log p(rejected), nats summed over the reply)
+    assert m["margin_after"] > m["margin_before"] + 1.0, m
+    assert m["held_out_after"]["accuracy"] >= m["held_out_before"]["accuracy"]
+    assert any("held-out margin" in line for line in lines)
+
     registry = load_registry(config.paths)
     entry = {v["name"]: v for v in registry["variants"]}["chat-spin"]
-    assert entry["kind"] == "adapter" and entry["tuned_from"] == "chat" and entry["method"] == "spin"
-    assert entry["data_hash"] == manifest["data_hash"] and entry["votes"] == 0
+    assert (entry["kind"], entry["tuned_from"], entry["method"], entry["votes"]) == ("adapter", "chat", "spin", 0)
+    assert entry["data_hash"] == m["data_hash"] and entry["path"] == str(config.paths.tuned_adapter("chat-spin"))
+
+    # served like any adapter, with its own weights (its likelihood of my reply differs from its parent's)
+    engine = LocalEngine(registry)
+    assert "chat-spin" in engine.variants()
+    messages = [{"role": "user", "content": "第3个问题 吃了吗"}]
+    (reply,) = engine.chat_batch([ChatRequest("chat-spin", messages, GenerationParams(8, 0.0))])
+    assert reply.completion_tokens > 0
+    tuned_lp = engine.sequence_logprobs("chat-spin", messages, [REPLIES[3]])[0]
+    parent_lp = engine.sequence_logprobs("chat", messages, [REPLIES[3]])[0]
+    assert tuned_lp > parent_lp
+
+    # blended by name; a rebuilt registry (blend's) keeps the tuned variant and its lineage
+    blend = build_blend(config, BlendSpec(name="spin72", weights={"chat-spin": 7, "blog": 2}))
+    assert blend["parent_paths"]["chat-spin"] == str(config.paths.tuned_adapter("chat-spin"))
+    rebuilt = {v["name"]: v for v in write_registry(config, [blend])["variants"]}
+    assert rebuilt["chat-spin"]["tuned_from"] == "chat" and rebuilt["spin72"]["parents"] == ["chat-spin", "blog"]
+
+
+def _voting_lab(config, battles: int, garbage: str = "the quick brown fox jumps over the lazy dog"):
+    """An arena where raters always prefer my kind of reply over a clone's rambling, sides alternating."""
+    from persona_lab.workspace.votes import ArenaStore
+
+    with ArenaStore.for_lab(config) as store:
+        rater = store.add_rater("friend", False)
+        for i in range(battles):
+            a_is_real = i % 2 == 0
+            battle = store.open_battle(rater, "chat", "blog")
+            real = REPLIES[i % len(REPLIES)]
+            store.add_turn(battle, f"第{i}个问题 吃了吗", real if a_is_real else garbage, garbage if a_is_real else real)
+            store.record_vote(battle, rater, "model_a" if a_is_real else "model_b")
+
+
+def test_dpo_from_votes_grows_the_margin_on_held_out_battles(served_lab):
+    _voting_lab(served_lab, 16)
+    config = with_tune(served_lab, method="dpo", steps=10, lr=5e-3, batch_size=4, held_out=0.25)
+    m = run_tune(config, progress=False, say=lambda _: None).manifest
+    assert (m["train_examples"], m["held_out_examples"], m["votes"]) == (12, 4, 16)
+    assert m["margin_after"] > m["margin_before"] + 1.0, m
+    assert m["data"]["read"] == {"vote": 16} and m["data"]["dropped"] == {}
+
+
+def test_errors_name_the_problem_and_what_is_needed(served_lab):
+    with pytest.raises(TuneError, match=r"unknown variant 'nope'. Available: base, prompted, chat"):
+        run_tune(served_lab, "nope", "spin", say=lambda _: None)
+    with pytest.raises(TuneError, match=r"'prompted' is of kind 'prompted', which has no LoRA adapter.*chat, blog"):
+        run_tune(served_lab, "prompted", "spin", say=lambda _: None)
+    with pytest.raises(TuneError, match=r"no arena yet .* need at least 8 usable pairs"):
+        run_tune(served_lab, "chat", "dpo", say=lambda _: None)
+    _voting_lab(served_lab, 3)
+    with pytest.raises(TuneError, match=r"dpo needs at least 8 pairs from decisive battle votes; the arena gives 3"):
+        run_tune(served_lab, "chat", "dpo", say=lambda _: None)
+    with pytest.raises(TuneError, match="unknown tuning method 'ppo'. Available: spin, dpo, kto"):
+        run_tune(served_lab, "chat", "ppo", say=lambda _: None)
+    assert not served_lab.paths.tuned_root.exists()  # nothing half-made
+
+
+def test_cli_prints_the_error_and_hint(served_lab, tmp_path, capsys):
+    import yaml
+
+    from persona_lab.cli import main
+
+    raw = {"name": "tiny", "base_model": "tiny-test", "workspace": str(served_lab.paths.root)}
+    path = tmp_path / "lab.yaml"
+    path.write_text(yaml.safe_dump(raw), "utf-8")
+    assert main(["tune", "--config", str(path), "--from", "base", "--method", "spin"]) == 1
+    err = capsys.readouterr().err
+    assert "error: variant 'base' is of kind 'base'" in err and "hint: preference tuning trains an adapter" in err
+    assert main(["tune", "--config", str(path), "--method", "kto"]) == 1
+    assert "kto learns from arena votes, and this lab has no arena yet" in capsys.readouterr().err
