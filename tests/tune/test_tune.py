@@ -114,3 +114,14 @@ def test_cli_prints_the_error_and_hint(served_lab, tmp_path, capsys):
     assert "error: variant 'base' is of kind 'base'" in err and "hint: preference tuning trains an adapter" in err
     assert main(["tune", "--config", str(path), "--method", "kto"]) == 1
     assert "kto learns from arena votes, and this lab has no arena yet" in capsys.readouterr().err
+
+
+def test_kto_from_votes_trains_against_the_parent_and_records_its_data(served_lab):
+    _voting_lab(served_lab, 12)
+    config = with_tune(served_lab, method="kto", steps=8, lr=5e-3, batch_size=4, held_out=0.25, name="chat-kto2")
+    m = run_tune(config, progress=False, say=lambda _: None).manifest
+    # 12 battles x 2 sides = 24 examples (12 desirable, 12 not), 3 battles' 6 examples held out
+    assert (m["train_examples"], m["held_out_examples"], m["votes"], m["steps"]) == (18, 6, 12, 8)
+    assert m["margin_after"] > m["margin_before"], m  # desirable minus undesirable mean log p, held out
+    assert m["data"]["read"] == {"vote": 12} and m["eval_items_used"] == []
+    assert m["name"] == "chat-kto2" and m["tuned_from"] == "chat"
