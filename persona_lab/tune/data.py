@@ -6,7 +6,8 @@ Shapes (TRL's conversational formats, plus bookkeeping):
 ``group`` keeps what must stay together on one side of the held-out split (one SPIN context, one arena
 battle, one held-out item), so turns of one conversation never sit on both sides.
 
-What each source says, and what is dropped (every dropped record is counted by reason: read = kept + dropped):
+What each source says, and what is dropped (records read = used + dropped by reason; rows left out of a used
+record, e.g. a duplicate turn, are counted apart as dropped_rows):
   battle votes (DPO)   "model_a"/"model_b": every turn of the battle gives a pair; prompt = the conversation up
                        to that turn as the *winner* saw it (each side kept its own history; the loser's reply
                        was made in its own history, the closest single prompt we have), chosen = the winner's
@@ -48,14 +49,17 @@ class Built:
     """A dataset and the accounting of what it was built from."""
 
     rows: list[dict[str, Any]]
-    read: Counter = field(default_factory=Counter)  # records read, by kind (vote, guess, rating)
-    used: Counter = field(default_factory=Counter)  # records that gave rows, by kind
-    dropped: Counter = field(default_factory=Counter)  # records (or rows) dropped, by reason
+    read: Counter = field(default_factory=Counter)  # records read, by kind (vote, guess, rating, context)
+    used: Counter = field(default_factory=Counter)  # records that gave at least one row, by kind
+    dropped: Counter = field(default_factory=Counter)  # records that gave none, by reason
+    dropped_rows: Counter = field(default_factory=Counter)  # rows of used records left out, by reason
     eval_items: set[str] = field(default_factory=set)
 
     def summary(self) -> dict[str, Any]:
+        """The accounting: sum(read) == sum(used) + sum(dropped) (records); rows are what was kept."""
         return {"read": dict(self.read), "used": dict(self.used), "dropped": dict(self.dropped),
-                "rows": len(self.rows), "eval_items_used": sorted(self.eval_items)}
+                "dropped_rows": dict(self.dropped_rows), "rows": len(self.rows),
+                "eval_items_used": sorted(self.eval_items)}
 
 
 # ------------------------------------------------------------------------------------------------ SPIN
@@ -117,10 +121,10 @@ def dpo_pairs_from_votes(store: ArenaStore) -> Built:
             chosen, rejected = (turn["reply_a"], turn["reply_b"]) if a_won else (turn["reply_b"], turn["reply_a"])
             key = json_hash([vote["rater_id"], prompt, chosen, rejected])
             if key in seen:
-                built.dropped["duplicate pair"] += 1
+                built.dropped_rows["duplicate pair"] += 1
                 continue
             if chosen.strip() == rejected.strip():
-                built.dropped["same reply"] += 1
+                built.dropped_rows["same reply"] += 1
                 continue
             seen.add(key)
             kept += 1
@@ -145,7 +149,6 @@ def kto_examples_from_arena(store: ArenaStore, settings: TuneSettings, eval_item
             **extra: Any) -> bool:
         key = json_hash([prompt, completion, label, extra.get("rater")])
         if key in seen:
-            built.dropped["duplicate example"] += 1
             return False
         seen.add(key)
         built.rows.append({"id": f"{record}:{len(built.rows)}", "group": group, "origin": origin,
@@ -164,10 +167,13 @@ def kto_examples_from_arena(store: ArenaStore, settings: TuneSettings, eval_item
         good_b = vote["winner"] == "model_b"  # "tie (bothbad)": both False
         kept = 0
         for number, turn in enumerate(battle["turn_list"]):
-            kept += add(vote["battle_id"], "battle", vote["battle_id"], prompts_a[number], turn["reply_a"], good_a,
-                        variant=vote["variant_a"], rater=vote["rater_id"])
-            kept += add(vote["battle_id"], "battle", vote["battle_id"], prompts_b[number], turn["reply_b"], good_b,
-                        variant=vote["variant_b"], rater=vote["rater_id"])
+            for prompts, reply, good, variant in ((prompts_a, turn["reply_a"], good_a, vote["variant_a"]),
+                                                  (prompts_b, turn["reply_b"], good_b, vote["variant_b"])):
+                if add(vote["battle_id"], "battle", vote["battle_id"], prompts[number], reply, good,
+                       variant=variant, rater=vote["rater_id"]):
+                    kept += 1
+                else:
+                    built.dropped_rows["duplicate example"] += 1
         built.used["vote"] += 1 if kept else 0
         built.dropped["vote without a new example"] += 0 if kept else 1
 
@@ -187,6 +193,8 @@ def kto_examples_from_arena(store: ArenaStore, settings: TuneSettings, eval_item
                variant=guess["variant"], rater=guess["rater_id"]):
             built.used["guess"] += 1
             built.eval_items.add(item.id)
+        else:
+            built.dropped["duplicate example"] += 1
 
     first_seen = set()
     for rating in store.ratings():
@@ -209,6 +217,8 @@ def kto_examples_from_arena(store: ArenaStore, settings: TuneSettings, eval_item
                score >= settings.desirable_rating, variant=rating["variant"], rater=rating["rater_id"]):
             built.used["rating"] += 1
             built.eval_items.add(item.id)
+        else:
+            built.dropped["duplicate example"] += 1
     return built
 
 

@@ -78,7 +78,9 @@ def test_dpo_pairs_from_votes_are_exactly_the_decisive_turns(arena):
     # read = used + dropped by reason (records), and the duplicate pair is counted as such
     assert built.read == {"vote": 5}
     assert built.used == {"vote": 2}
-    assert built.dropped == {"tie": 1, "tie (bothbad)": 1, "duplicate pair": 1, "vote without a new pair": 1}
+    assert sum(built.read.values()) == sum(built.used.values()) + sum(built.dropped.values())
+    assert built.dropped == {"tie": 1, "tie (bothbad)": 1, "vote without a new pair": 1}
+    assert built.dropped_rows == {"duplicate pair": 1}
 
 
 def test_kto_examples_from_votes_guesses_and_ratings(arena):
@@ -102,8 +104,10 @@ def test_kto_examples_from_votes_guesses_and_ratings(arena):
     ]
     assert built.read == {"vote": 5, "guess": 4, "rating": 4}
     assert built.used == {"vote": 3, "guess": 2, "rating": 2}  # 5 votes read = 3 used + tie + repeat
-    assert built.dropped == {"tie": 1, "duplicate example": 2, "vote without a new example": 1, "repeat guess": 1,
+    assert built.dropped == {"tie": 1, "vote without a new example": 1, "repeat guess": 1,
                              "guess without its item or reply": 1, "neutral rating": 1, "repeat rating": 1}
+    assert built.dropped_rows == {"duplicate example": 2}
+    assert sum(built.read.values()) == sum(built.used.values()) + sum(built.dropped.values())
     assert built.summary()["eval_items_used"] == ["e1", "e2"]  # held-out items trained on: recorded
 
 
