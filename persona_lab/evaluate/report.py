@@ -274,6 +274,10 @@ def _tuned(s: dict[str, Any]) -> list[str]:
     for name, row in rows.items():
         lines.append(f"| {name} | {row['parent']} | {_fmt(row['difference'])} | {_fmt(row['ci'][0])} to "
                      f"{_fmt(row['ci'][1])} | {row['share_ahead']:.0%} | {row['n']} | {row['verdict']} |")
+    seen = {name: row["eval_items_trained"] for name, row in rows.items() if row.get("eval_items_trained")}
+    if seen:
+        lines += ["", "Trained on feedback about held-out items (kto on guesses and ratings), so not held out there: "
+                  + ", ".join(f"{name} ({n} items)" for name, n in seen.items()) + "."]
     return lines + [""]
 
 

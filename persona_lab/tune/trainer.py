@@ -136,7 +136,10 @@ def train_preferences(model, tokenizer, rows: list[dict[str, Any]], method: str,
         "warmup_steps": max(1, settings.steps // 10), "logging_steps": 1, "save_strategy": "no", "seed": seed,
         "data_seed": seed, "report_to": "none", "use_cpu": not cuda, "bf16": False, "disable_tqdm": True,
         "max_length": settings.max_length, "beta": settings.beta, "gradient_checkpointing": False,
-        "dataloader_num_workers": 0}
+        "dataloader_num_workers": 0,
+        # The reference (the parent, or the previous round) is fixed within a round: its log-probs are
+        # computed once per example before training instead of at every step (a forward pass saved per step).
+        "precompute_ref_log_probs": True}
     data = Dataset.from_list(_trainer_rows(rows, method, tokenizer, settings.max_length))
     if method == "kto":
         from trl import KTOConfig, KTOTrainer

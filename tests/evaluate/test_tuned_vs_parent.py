@@ -26,7 +26,9 @@ def test_tuned_variants_are_compared_with_their_parents(persona_files, tmp_path:
     assert rows["good-spin"]["verdict"] == "worse than its parent" and rows["good-spin"]["ci"][1] < 0
     assert rows["twin-kto"]["verdict"] == "not separable from its parent" and rows["twin-kto"]["difference"] == 0
     assert rows["parent-dpo"]["n"] == 48 and rows["parent-dpo"]["parent"] == "parent"
+    rows["twin-kto"]["eval_items_trained"] = 3  # as run_eval copies it from the registry entry
     write_report(result, tmp_path / "out", samples=0)
     report = (tmp_path / "out" / "report.md").read_text("utf-8")
     assert "## Tuned variants vs their parents" in report
     assert "| parent-dpo | parent |" in report and "| beat its parent |" in report
+    assert "so not held out there: twin-kto (3 items)." in report
