@@ -125,3 +125,25 @@ def test_kto_from_votes_trains_against_the_parent_and_records_its_data(served_la
     assert m["margin_after"] > m["margin_before"], m  # desirable minus undesirable mean log p, held out
     assert m["data"]["read"] == {"vote": 12} and m["eval_items_used"] == []
     assert m["name"] == "chat-kto2" and m["tuned_from"] == "chat"
+
+
+def test_spin_rounds_generate_with_the_previous_round_and_stage_inputs_track_votes(served_lab):
+    from persona_lab.stage import RunContext
+    from persona_lab.tune.stage import STAGE
+
+    config = with_tune(served_lab, iterations=2, pairs=8, steps=2, lr=5e-3, batch_size=2, max_new_tokens=6)
+    m = run_tune(config, progress=False, say=lambda _: None).manifest
+    assert (m["iterations"], m["steps"]) == (2, 4) and [r["round"] for r in m["data"]["rounds"]] == [1, 2]
+    pairs = [json.loads(line) for line in config.paths.tune_pairs("chat-spin").read_text().splitlines()]
+    by_round = {r: [p["rejected"] for p in pairs if p.get("round") == r] for r in (1, 2)}
+    assert len(by_round[1]) == len(by_round[2]) == 6 and by_round[1] != by_round[2]  # round 2's own replies
+    assert sorted(p.name for p in config.paths.tuned("chat-spin").iterdir()) == [
+        "adapter", "pairs.jsonl", "tune_log.jsonl", "tune_manifest.json"]  # round folders cleaned up
+
+    dpo = with_tune(served_lab, method="dpo")
+    before = STAGE.inputs(dpo, RunContext())
+    _voting_lab(served_lab, 2)
+    after = STAGE.inputs(dpo, RunContext())
+    assert "votes" not in before and after["votes"]  # the arena's content is an input of dpo/kto
+    assert after["parent"] == before["parent"] and after["parent"]["weights"]  # the parent adapter's fingerprint
+    assert STAGE.outputs(dpo) == [served_lab.paths.tuned("chat-dpo")]
