@@ -97,8 +97,10 @@ def parent_entry(config: LabConfig, settings: TuneSettings) -> dict[str, Any]:
         raise TuneError(f"variant {entry['name']!r} is of kind {entry['kind']!r}, which has no LoRA adapter to "
                         f"tune; tunable variants: {', '.join(tunable) or 'none (train first)'}",
                         hint="preference tuning trains an adapter further: pick a trained adapter or a blend")
-    if tuned_name(settings) == entry["name"]:
-        raise TuneError(f"tune.name {entry['name']!r} would replace its own parent; choose another name")
+    taken = by_name.get(tuned_name(settings))
+    if taken is not None and not taken.get("tuned_from"):  # a tuned variant is redone in place; nothing else
+        raise TuneError(f"the tuned variant's name {taken['name']!r} is taken by the {taken['kind']} variant of "
+                        "that name; set tune.name to another name")
     return entry
 
 

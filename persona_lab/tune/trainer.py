@@ -16,7 +16,9 @@ time on a 135M model); a constant learning rate after a short warm-up (few steps
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -141,16 +143,23 @@ def train_preferences(model, tokenizer, rows: list[dict[str, Any]], method: str,
         # computed once per example before training instead of at every step (a forward pass saved per step).
         "precompute_ref_log_probs": True}
     data = Dataset.from_list(_trainer_rows(rows, method, tokenizer, settings.max_length))
-    if method == "kto":
-        from trl import KTOConfig, KTOTrainer
+    started = time.time()
+    # TRL computes the reference log-probs in the trainer's constructor under a tqdm bar that only the
+    # TQDM_DISABLE variable turns off (carriage returns in a log file); our own line replaces it.
+    with _env("TQDM_DISABLE", "1"):
+        if method == "kto":
+            from trl import KTOConfig, KTOTrainer
 
-        # KTO's KL term pairs each prompt with another example's completion in the batch; with one label kind
-        # only, TRL's default weights still apply (they are reported, not tuned, here).
-        trainer = KTOTrainer(model=model, args=KTOConfig(**common), train_dataset=data, processing_class=tokenizer)
-    else:
-        from trl import DPOConfig, DPOTrainer
+            # KTO's KL term pairs each prompt with another example's completion in the batch (batch_size >= 2)
+            trainer = KTOTrainer(model=model, args=KTOConfig(**common), train_dataset=data,
+                                 processing_class=tokenizer)
+        else:
+            from trl import DPOConfig, DPOTrainer
 
-        trainer = DPOTrainer(model=model, args=DPOConfig(**common), train_dataset=data, processing_class=tokenizer)
+            trainer = DPOTrainer(model=model, args=DPOConfig(**common), train_dataset=data,
+                                 processing_class=tokenizer)
+    if progress:
+        print(f"{label}: reference log-probs of {len(rows)} examples in {time.time() - started:.0f} s", flush=True)
     trainer.remove_callback(PrinterCallback)
     trainer.add_callback(_log_callback(log_path, label, settings.steps, progress))
     output = trainer.train()
@@ -158,6 +167,19 @@ def train_preferences(model, tokenizer, rows: list[dict[str, Any]], method: str,
         model.delete_adapter("ref")
     model.set_adapter("default")
     return {"steps": trainer.state.global_step, "train_loss": output.training_loss}
+
+
+@contextlib.contextmanager
+def _env(name: str, value: str):
+    saved = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
 
 
 def _log_callback(path: Path, label: str, total: int, progress: bool):
@@ -170,7 +192,6 @@ def _log_callback(path: Path, label: str, total: int, progress: bool):
         def __init__(self) -> None:
             self.started = time.time()
             self.lines = StageProgress(label, total, "steps") if progress else None
-            self.last = ""
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if not logs:
@@ -178,13 +199,12 @@ def _log_callback(path: Path, label: str, total: int, progress: bool):
             row = {"round": label, "step": state.global_step, "wall_s": round(time.time() - self.started, 2), **logs}
             with path.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(row) + "\n")
-            if "loss" in logs:
+            # logging_steps=1: a step's log arrives after its on_step_end, so the line is printed here, with
+            # this step's loss rather than the previous one's
+            if "loss" in logs and self.lines is not None:
                 margin = logs.get("rewards/margins")
-                self.last = f"loss {logs['loss']:.3f}" + (f", reward margin {margin:.3f}" if margin is not None else "")
-
-        def on_step_end(self, args, state, control, **kwargs):
-            if self.lines is not None:
-                self.lines.advance(state.global_step - self.lines.done, self.last)
+                note = f"loss {logs['loss']:.3f}" + (f", reward margin {margin:.3f}" if margin is not None else "")
+                self.lines.advance(state.global_step - self.lines.done, note)
 
         def on_train_end(self, args, state, control, **kwargs):
             if self.lines is not None:

@@ -96,6 +96,8 @@ def test_errors_name_the_problem_and_what_is_needed(served_lab):
     _voting_lab(served_lab, 3)
     with pytest.raises(TuneError, match=r"dpo needs at least 8 pairs from decisive battle votes; the arena gives 3"):
         run_tune(served_lab, "chat", "dpo", say=lambda _: None)
+    with pytest.raises(TuneError, match="name 'chat72' is taken by the blend variant of that name"):
+        run_tune(with_tune(served_lab, name="chat72"), "chat", "spin", say=lambda _: None)
     with pytest.raises(TuneError, match="unknown tuning method 'ppo'. Available: spin, dpo, kto"):
         run_tune(served_lab, "chat", "ppo", say=lambda _: None)
     assert not served_lab.paths.tuned_root.exists()  # nothing half-made
