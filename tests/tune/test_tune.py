@@ -4,6 +4,7 @@ lineage, served by the local engine, blended by name, and refused with a clear e
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -84,6 +85,11 @@ def test_dpo_from_votes_grows_the_margin_on_held_out_battles(served_lab):
     assert (m["train_examples"], m["held_out_examples"], m["votes"]) == (12, 4, 16)
     assert m["margin_after"] > m["margin_before"] + 1.0, m
     assert m["data"]["read"] == {"vote": 16} and m["data"]["dropped"] == {}
+    # the reference is the parent (a random, non-zero adapter), not the bare base: at the first step the policy
+    # equals its reference, so every pair's implicit reward is 0 and the DPO loss is exactly ln 2
+    log = [json.loads(line) for line in config.paths.tune_log("chat-dpo").read_text().splitlines()]
+    first = next(row for row in log if "loss" in row)
+    assert first["step"] == 1 and abs(first["loss"] - math.log(2)) < 1e-4 and abs(first["rewards/margins"]) < 1e-4
 
 
 def test_errors_name_the_problem_and_what_is_needed(served_lab):
