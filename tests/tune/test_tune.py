@@ -60,6 +60,10 @@ def test_spin_grows_the_held_out_margin_and_the_variant_is_registered_served_and
     # blended by name; a rebuilt registry (blend's) keeps the tuned variant and its lineage
     blend = build_blend(config, BlendSpec(name="spin72", weights={"chat-spin": 7, "blog": 2}))
     assert blend["parent_paths"]["chat-spin"] == str(config.paths.tuned_adapter("chat-spin"))
+    from persona_lab.blend.stage import STAGE as BLEND
+    from persona_lab.stage import RunContext
+
+    assert BLEND.inputs(config, RunContext())["tuned"]["chat-spin"]["weights"]  # a blend reruns when it changes
     rebuilt = {v["name"]: v for v in write_registry(config, [blend])["variants"]}
     assert rebuilt["chat-spin"]["tuned_from"] == "chat" and rebuilt["spin72"]["parents"] == ["chat-spin", "blog"]
 
