@@ -18,6 +18,7 @@ from pathlib import Path
 from persona_lab.workspace.paths import SOURCES, ReportFolder
 
 DEMO_CONFIG = "configs/demo.yaml"
+RUN_STAGES = ("ingest", "train", "blend", "search", "eval")  # persona_lab/loop.py's STAGES (a test keeps them equal)
 
 
 def _fail(message: str, code: int = 1, hint: str = "") -> int:
@@ -142,6 +143,32 @@ def cmd_blend(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    """Blend search on the dev split (persona_lab/search): the best blend becomes the variant ``auto``."""
+    from persona_lab.search.run import run_search
+
+    config = _load(args.config)
+    if args.trials:
+        config.search.trials = args.trials
+    _print_search(run_search(config, progress=not args.quiet))
+    print(f"registry: {config.paths.variants}; evaluate with `persona-lab run --config {args.config}`")
+    return 0
+
+
+def _print_search(log) -> None:
+    print(f"search: {len(log.trials)} trials on {log.dev_items} dev contexts ({log.sampler})")
+    for t in sorted(log.trials, key=lambda t: -(t.fidelity if t.fidelity is not None else float("-inf"))):
+        ci = f"[{t.fidelity_ci[0]:.2f}, {t.fidelity_ci[1]:.2f}]" if t.fidelity_ci else ""
+        fidelity = "n/a" if t.fidelity is None else f"{t.fidelity:.3f}"
+        steps = ", ".join(f"{p}@{s}" for p, s in t.steps.items())
+        print(f"  {t.name:<10} {t.fixed or '':<7} chat share {t.chat_share:.2f} strength {t.strength:.2f} {steps:<22} "
+              f"dev fidelity {fidelity} {ci}{'  <- auto' if t.name == log.best else ''}")
+    rec = log.dev_recommendation or {}
+    if log.best and rec:
+        separated = [n for n, c in rec.get("comparisons", {}).items() if c.get("separated")]
+        print(f"  on the dev split the best is {'separated from ' + ', '.join(separated) if separated else 'not separable from the fixed ratios'}")
+
+
 def cmd_variants(args: argparse.Namespace) -> int:
     from persona_lab.workspace.shapes import load_registry
 
@@ -222,8 +249,49 @@ def cmd_arena(args: argparse.Namespace) -> int:
     from persona_lab.arena.app import launch
 
     host, port = args.host or config.arena.host, args.port or config.arena.port
+    chat_variant = _chat_variant(config, None) if config.arena.chat.enabled else None
     print(f"arena: http://{host}:{port} (Ctrl-C stops)")
-    launch(config, host=host, port=port, block=True)
+    launch(config, host=host, port=port, block=True, chat_variant=chat_variant)
+    return 0
+
+
+def _chat_variant(config, given: str | None) -> str:
+    """The variant strangers chat with: --variant, else arena.chat.variant, else `persona-eval choose`'s pick."""
+    from persona_lab.config import ConfigError
+
+    if given or config.arena.chat.variant:
+        return given or config.arena.chat.variant
+    from persona_lab.evaluate.choose import choose
+
+    choice = choose(config)
+    if not choice["winner"]:
+        raise ConfigError(f"no variant chosen for the chat page: {choice['reason']}",
+                          hint="pass --variant NAME (or set arena.chat.variant, or `persona-eval choose --variant`)")
+    return choice["winner"]
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if args.action == "export":
+        from persona_lab.arena.chat import export_chat
+        from persona_lab.workspace.votes import ArenaStore
+
+        out = Path(args.out or config.paths.chat_export)
+        with ArenaStore.for_lab(config) as store:
+            report = export_chat(store, out)
+        total = report["intents_total"]
+        asked = ", ".join(f"{kind} {n}" for kind, n in total.items() if kind not in ("none", "messages") and n)
+        print(f"exported {report['turns']} messages in {report['conversations']} conversations of "
+              f"{report['visitors']} visitors to {out} (turns.jsonl, summary.json, dashboard.md)")
+        print(f"asked for: {asked or 'nothing private'}; real values masked in replies: {report['masked_real']}")
+        return 0
+    from persona_lab.arena.chat import launch_chat
+
+    variant = _chat_variant(config, args.variant)
+    host, port = args.host or config.arena.host, args.port or config.arena.port
+    print(f"chat with {variant}: http://{host}:{port} (Ctrl-C stops); dashboard password from "
+          f"${config.arena.chat.admin_password_env}")
+    launch_chat(config, variant, host=host, port=port, block=True)
     return 0
 
 
@@ -242,6 +310,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _print_stage(config, outcome) -> None:
     head = f"[{outcome.stage}] "
+    if outcome.skipped and outcome.reason.startswith("off"):
+        print(f"{head}skipped: {outcome.reason}")
+        return
     if outcome.skipped:
         print(f"{head}skipped: inputs and outputs {outcome.reason} ({outcome.seconds:.1f} s to check)")
     else:
@@ -258,6 +329,8 @@ def _print_stage(config, outcome) -> None:
 
         _print_variants(outcome.detail or load_registry(config.paths))
         print(f"registry: {config.paths.variants}")
+    elif outcome.stage == "search" and not outcome.skipped:
+        _print_search(outcome.detail)
     elif outcome.stage == "eval":
         if not outcome.skipped:
             _print_scores(outcome.detail.scores)
@@ -323,6 +396,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--merge-full", action="store_true", help="also write each blend merged into a full model")
     p.set_defaults(func=cmd_blend)
 
+    p = sub.add_parser("search", help="search blend weights on the dev split; the best becomes variant auto",
+                       description="Try search.trials exact cat blends of the chat and blog adapters (chat share, "
+                                   "overall strength, checkpoints), the config's fixed ratios first, then Optuna "
+                                   "TPE proposals; each answers the dev split (the training file's latest slice, "
+                                   "held out of training when search.enabled) and is scored with the evaluation's "
+                                   "fidelity. The best is registered as `auto`; the eval split is not touched.")
+    p.add_argument("--config", required=True, help="lab config")
+    p.add_argument("--trials", type=int, default=None, help="default: search.trials in the config")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_search)
+
     p = sub.add_parser("variants", help="list the variants in the registry")
     p.add_argument("--config", required=True, help="lab config")
     p.set_defaults(func=cmd_variants)
@@ -361,15 +445,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="export: JSONL file (default results/<lab>/arena_votes.jsonl)")
     p.set_defaults(func=cmd_arena)
 
+    p = sub.add_parser("chat", help="the public chat page with the chosen clone, or `chat export` of what "
+                                    "visitors tried",
+                       description="A non-blind chat with one variant (persona-eval choose's pick, or --variant), "
+                                   "the reply guard always on, consent before anything is stored, rate and turn "
+                                   "limits, and an admin dashboard (password from arena.chat.admin_password_env). "
+                                   "`export` writes turns.jsonl, summary.json and dashboard.md.")
+    p.add_argument("action", nargs="?", choices=["serve", "export"], default="serve")
+    p.add_argument("--config", default=DEMO_CONFIG, help=f"lab config (default {DEMO_CONFIG})")
+    p.add_argument("--variant", help="the variant visitors chat with (default: arena.chat.variant, else the choice)")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--out", help="export: folder (default results/<lab>/chat_export/)")
+    p.set_defaults(func=cmd_chat)
+
     p = sub.add_parser("run", help="the whole loop for a lab: ingest, train, blend, evaluate",
-                       description="Run every stage of a lab in order (ingest, train, blend, eval). Each "
+                       description="Run every stage of a lab in order (ingest, train, blend, search when "
+                                   "search.enabled, eval). Each "
                                    "stage's input and output hashes go to results/<lab>/run_manifest.json; a "
                                    "stage whose inputs and outputs are unchanged is skipped.")
     p.add_argument("--config", default=DEMO_CONFIG, help=f"lab config (default {DEMO_CONFIG})")
     p.add_argument("--quick", action="store_true", help="cap training at 10 steps per adapter (says so)")
-    p.add_argument("--until", choices=("ingest", "train", "blend", "eval"), default="eval",
+    p.add_argument("--until", choices=RUN_STAGES, default="eval",
                    help="stop after this stage (default: eval, the whole loop)")
-    p.add_argument("--force", action="append", choices=("ingest", "train", "blend", "eval", "all"),
+    p.add_argument("--force", action="append", choices=(*RUN_STAGES, "all"),
                    metavar="STAGE", help="redo STAGE even if nothing changed (repeatable; 'all' for every stage)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_run)

@@ -122,6 +122,9 @@ class TrainConfig(Strict):
     seed: int | None = Field(None, description="Training seed; defaults to the lab seed.")
 
 
+RESERVED_NAMES = ("base", "prompted", "retrieval", "auto", *SOURCES)  # variants the lab names itself
+
+
 class BlendSpec(Strict):
     name: str = Field(description="Variant name, e.g. chat72.")
     weights: dict[str, float] = Field(description="Adapter -> weight, e.g. {chat: 7, blog: 2}.")
@@ -139,8 +142,8 @@ class BlendSpec(Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not LAB_NAME.match(value) or value in ("base", "prompted", *SOURCES):
-            raise ValueError("use letters, digits, '-', '_' or '.'; base/prompted/chat/blog are taken")
+        if not LAB_NAME.match(value) or value in RESERVED_NAMES:
+            raise ValueError(f"use letters, digits, '-', '_' or '.'; {'/'.join(RESERVED_NAMES)} are taken")
         return value
 
 
@@ -234,6 +237,22 @@ class EvalSettings(Strict):
         return value
 
 
+class ChatSettings(Strict):
+    """The public "chat with me" page (`persona-lab chat`): one chosen variant, not blind, guard always on."""
+
+    enabled: bool = Field(False, description="Also show the chat page as a tab of the arena app (it always runs "
+                          "alone with `persona-lab chat`).")
+    variant: str | None = Field(None, description="The variant visitors chat with; default `persona-eval "
+                                "choose`'s pick (or give `--variant`).")
+    avatar: Path | None = Field(None, description="Image shown beside the clone's replies, relative to the config.")
+    admin_password_env: str = Field("PERSONA_LAB_CHAT_ADMIN", description="Environment variable holding the "
+                                    "dashboard's admin password; the dashboard stays locked while it is unset.")
+    messages_per_minute: int = Field(6, gt=0, description="Per-visitor rate limit (a sliding minute).")
+    max_turns: int = Field(20, gt=0, description="Turns per conversation; then the visitor must start a new one.")
+    max_message_chars: int = Field(2000, gt=0, description="Longest visitor message accepted.")
+    max_tokens: int = Field(128, gt=0, description="Reply length cap on the chat page.")
+
+
 class ArenaSettings(Strict):
     host: str = Field("127.0.0.1", description="Address the arena listens on (0.0.0.0 to let friends in).")
     port: int = Field(7860, gt=0, lt=65536, description="Port of the arena.")
@@ -247,6 +266,35 @@ class ArenaSettings(Strict):
     person_weight: float = Field(2.0, ge=0, description="persona-eval choose: weight of the arena once it has "
                                  "min_votes votes (the automated composite has weight 1).")
     min_votes: int = Field(30, ge=0, description="Votes needed before the arena counts in `choose`.")
+    daily_vote_cap: int | None = Field(100, gt=0, description="Votes one rater may cast in 24 hours (the store "
+                                       "refuses more); null for no cap.")
+    rater_group: Literal["friends", "strangers"] = Field(
+        "friends", description="Board that raters of this deployment count on (the person's own votes always go "
+                               "to 'owner'): 'strangers' for a public arena.")
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+
+
+class SearchSettings(Strict):
+    enabled: bool = Field(False, description="Run the blend search (`persona-lab search`, and the `search` stage of "
+                          "`persona-lab run`). It also holds the training file's latest slice (the dev split it "
+                          "scores on) out of the chat adapter's training.")
+    trials: int = Field(12, ge=1, description="Blends tried in all, the fixed ratios of blends: (5:5, 7:2, 9:1 "
+                        "by default) first, then what Optuna's TPE proposes.")
+    batch: int = Field(4, ge=1, description="Trials generated together in one mixed-adapter batch.")
+    contexts: int | None = Field(40, gt=0, description="Dev contexts each trial answers (a seeded sample of the "
+                                 "dev split); null for all of it.")
+    samples_per_context: int = Field(1, ge=1, le=16, description="Replies sampled per dev context and trial.")
+    strength: tuple[float, float] = Field((0.25, 1.5), description="Range of the overall strength (the sum of the "
+                                          "two weights: 1 is a normalised blend such as 7:2 -> 7/9, 2/9).")
+    checkpoints: bool = Field(True, description="Also choose which saved checkpoint of each adapter to blend.")
+    n_bootstrap: int = Field(100, ge=20, description="Bootstrap resamples for each trial's interval.")
+
+    @field_validator("strength")
+    @classmethod
+    def _range(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < value[0] <= value[1]:
+            raise ValueError("strength is [low, high] with 0 < low <= high")
+        return value
 
 
 class TuneSettings(Strict):
@@ -310,6 +358,7 @@ class LabConfig(Strict):
     chat_template: str | None = Field(None, description="Training template override (must mark {% generation %}).")
     train: TrainConfig = Field(default_factory=TrainConfig)
     blends: list[BlendSpec] = Field(default_factory=default_blends, description="Blends of the trained adapters.")
+    search: SearchSettings = Field(default_factory=SearchSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     arena: ArenaSettings = Field(default_factory=ArenaSettings)

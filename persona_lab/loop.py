@@ -6,6 +6,8 @@ Stages, in order (each declares its inputs, outputs and run in its own package: 
   train   data/{chat,blog}_train.jsonl, the base model, the train settings, template and seed -> adapters/
   blend   the adapters' weights (final and checkpoints), the blend specs and data/chat_train.jsonl
           (the prompted variant's persona prompt is built from it) -> blends/, variants.json
+  search  (optional, search.enabled) the adapters' steps, the training file, the search, generation and blend
+          settings -> search/ (trials, search/trials.json, the best blend as the variant ``auto``)
   eval    variants.json, every adapter/blend file, data/, the eval and engine settings, the arena's
           votes -> eval/ (scores.json, report.md/html and plots)
 
@@ -16,6 +18,10 @@ Features and trade-offs:
     or edited output, a new persona-lab version) redoes the stage.
   * ``force`` redoes the named stages even when nothing changed; later stages then rerun only if their
     inputs changed (training is seeded, so a forced retrain that gives identical weights blends nothing new).
+  * variants.json is derived from what is on disk (base, prompted, retrieval, adapters, blends, auto):
+    after the stages that add variants it is rebuilt, and a rebuild with the same variants changes nothing,
+    so a later stage adding a variant does not make an earlier one look changed.
+  * an optional stage that is off (search) is skipped and says so; turning it on runs it.
   * ``until`` stops after a stage. The manifest is written after every stage, so a failure or Ctrl-C keeps
     what finished.
   * skipping is coarse on purpose: within a stage, training reuses an unchanged adapter per source and the
@@ -32,16 +38,19 @@ from pathlib import Path
 from typing import Any
 
 from persona_lab import __version__
+from persona_lab.blend.registry import write_registry
 from persona_lab.blend.stage import STAGE as BLEND
 from persona_lab.config import LabConfig
 from persona_lab.errors import PersonaLabError
 from persona_lab.evaluate.stage import STAGE as EVAL
 from persona_lab.hashing import json_hash, tree_hashes
 from persona_lab.ingest.stage import STAGE as INGEST
+from persona_lab.search.stage import STAGE as SEARCH
 from persona_lab.stage import RunContext, Stage
 from persona_lab.train.stage import STAGE as TRAIN
 
-PIPELINE: tuple[Stage, ...] = (INGEST, TRAIN, BLEND, EVAL)
+PIPELINE: tuple[Stage, ...] = (INGEST, TRAIN, BLEND, SEARCH, EVAL)
+REGISTRY_STAGES = {BLEND.name, SEARCH.name}  # the stages that add variants; variants.json is rebuilt after them
 STAGES = tuple(stage.name for stage in PIPELINE)
 # Optimiser, scheduler and RNG states of checkpoints: large, and not what any later stage reads.
 TRAINER_STATE_SUFFIXES = (".pt", ".pth")
@@ -50,7 +59,7 @@ TRAINER_STATE_SUFFIXES = (".pt", ".pth")
 class RunError(PersonaLabError):
     """A stage name or run option that cannot be used."""
 
-    hint = "the stages are ingest, train, blend, eval"
+    hint = f"the stages are {', '.join(STAGES)}"
 
 
 @dataclass
@@ -85,6 +94,14 @@ def run_loop(config: LabConfig, options: RunOptions | None = None) -> list[Stage
         started = time.time()
         # A stage's inputs are all written by earlier stages (or exist before the loop), so hashing them
         # once, before the stage runs, is what the manifest records.
+        if not stage.enabled(config):
+            outcome = StageOutcome(stage.name, True, 0.0, f"off ({stage.name}.enabled is false in the config)")
+            outcomes.append(outcome)
+            if options.on_stage:
+                options.on_stage(outcome)
+            if stage.name == options.until:
+                break
+            continue
         inputs_hash = json_hash({"version": __version__, "inputs": stage.inputs(config, context)})
         reason = _why_run(stage, config, manifest.get(stage.name), inputs_hash, stage.name in options.force)
         if reason is None:
@@ -98,6 +115,8 @@ def run_loop(config: LabConfig, options: RunOptions | None = None) -> list[Stage
                 "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "reason": reason}
             write_manifest(manifest_path, manifest)
             outcome = StageOutcome(stage.name, False, time.time() - started, reason, detail)
+        if stage.name in REGISTRY_STAGES:
+            write_registry(config)  # from disk: a missing or hand-edited variants.json is made right again
         outcomes.append(outcome)
         if options.on_stage:
             options.on_stage(outcome)

@@ -378,3 +378,230 @@ def elo_online(
         ratings[a] = ra + k * (score_a - expected_a)
         ratings[b] = rb - k * (score_a - expected_a)
     return _sorted_desc(ratings)
+
+
+# ------------------------------------------------------------------------------------------ style control
+# Why not a library: `choix` (0.4.1) fits plain Bradley-Terry/Luce models but takes no per-battle covariate,
+# so it cannot control for length; its plain fit is the same MLE as ``bradley_terry`` above. `arena-rank`
+# (0.1.1, LMArena's own package, which has a contextual/style-controlled Bradley-Terry) pins numpy==2.3.3 and
+# jax==0.8.1: it would downgrade this environment's numpy (2.4) and add JAX for a fit that is one more column
+# in the logistic regression we already run. So the style-controlled fit below is that regression, written
+# the way LMArena describes style control (lmsys blog, "Controlling for Style in Chatbot Arena", 2024-08-28):
+# the battle's feature is the normalised length difference (len_a - len_b) / (len_a + len_b), scaled to unit
+# standard deviation, with its own coefficient next to the variants' strengths.
+LENGTH_KEYS: tuple[str, str] = ("len_a", "len_b")
+"""The keys of a vote that carry the characters of reply A and reply B (over all turns of the battle)."""
+
+
+class StyleControlled(TypedDict):
+    ratings: dict[str, RatingCI]
+    plain: dict[str, RatingCI]
+    length_coef: float
+    length_ci: tuple[float, float]
+    length_sd: float
+    votes: int
+
+
+def _length_feature(votes: list[VoteLike]) -> np.ndarray:
+    """(len_a - len_b) / (len_a + len_b) per vote (0 when both replies are empty), in [-1, 1].
+
+    Not centred: swapping A and B must flip the feature's sign, and a mean that is not 0 would act as a
+    side bonus (position bias has its own measure, ``position_bias``)."""
+    out = np.zeros(len(votes))
+    for i, vote in enumerate(votes):
+        la, lb = (_field(vote, key, "vote", i) for key in LENGTH_KEYS)
+        if not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= 0 for x in (la, lb)):
+            raise ValueError(f"vote #{i}: len_a and len_b must be non-negative whole numbers, got {la!r}, {lb!r}")
+        out[i] = (la - lb) / (la + lb) if la + lb else 0.0
+    return out
+
+
+class _StyleDesign:
+    """One row per vote (two half-weight rows for a tie): +1/-1 model indicators and the scaled length
+    feature. Per-vote rows, unlike ``_Design``'s per-pair aggregation, because each battle has its own
+    length difference."""
+
+    def __init__(self, parsed: list[tuple[str, str, float]], feature: np.ndarray) -> None:
+        self.models = sorted({m for a, b, _ in parsed for m in (a, b)})
+        index = {m: i for i, m in enumerate(self.models)}
+        n, k = len(parsed), len(self.models)
+        sd = float(feature.std())
+        self.length_sd = sd
+        # A constant feature (every battle the same length gap, e.g. all 0) carries no information: keep the
+        # column at 0 so the fit reduces to plain Bradley-Terry instead of dividing by 0.
+        scaled = feature / sd if sd > 1e-12 else np.zeros(n)
+        x = np.zeros((n, k + 1))
+        rows = np.arange(n)
+        x[rows, [index[a] for a, _, _ in parsed]] = 1.0
+        x[rows, [index[b] for _, b, _ in parsed]] = -1.0
+        x[:, k] = scaled
+        self.x = np.vstack([x, x])
+        self.y = np.concatenate([np.ones(n, dtype=int), np.zeros(n, dtype=int)])
+        self.score_a = np.array([s for _, _, s in parsed])
+        self.ia = np.array([index[a] for a, _, _ in parsed])
+        self.ib = np.array([index[b] for _, b, _ in parsed])
+
+    def fit(self, vote_weights: np.ndarray, prior_sd: float) -> tuple[np.ndarray, float]:
+        """(natural-scale strengths, length coefficient in log-odds per sd of the feature)."""
+        from sklearn.linear_model import LogisticRegression
+
+        weight = np.concatenate([vote_weights * self.score_a, vote_weights * (1.0 - self.score_a)])
+        if not weight.sum() > 0:
+            return np.zeros(len(self.models)), 0.0
+        model = LogisticRegression(C=prior_sd**2, fit_intercept=False, tol=1e-10, max_iter=10_000)
+        model.fit(self.x, self.y, sample_weight=weight)
+        return model.coef_[0][:-1], float(model.coef_[0][-1])
+
+    def votes_per_model(self, vote_weights: np.ndarray) -> np.ndarray:
+        k = len(self.models)
+        return np.bincount(self.ia, vote_weights, k) + np.bincount(self.ib, vote_weights, k)
+
+
+def style_controlled_bradley_terry(
+    votes: Iterable[VoteLike], scale: float = 400, base: float = 10, init: float = 1000, *,
+    prior_sd: float = PRIOR_SD,
+) -> tuple[dict[str, float], float]:
+    """(ratings best first, length coefficient): Bradley-Terry with reply length as a covariate.
+
+    Each vote needs ``len_a`` and ``len_b`` (characters of the two replies). The ratings are on the Elo scale
+    like :func:`bradley_terry` and say how often a variant wins *at equal length*; the coefficient is the
+    log-odds that A wins per standard deviation of the normalised length difference (positive: raters prefer
+    the longer reply). No votes: ``({}, 0.0)``."""
+    votes = list(votes)
+    parsed = _checked_votes(votes, scale, base, prior_sd)
+    if not parsed:
+        return {}, 0.0
+    design = _StyleDesign(parsed, _length_feature(votes))
+    strengths, coef = design.fit(np.ones(len(parsed)), prior_sd)
+    ratings = _to_elo(strengths, scale, base, init)
+    return _sorted_desc(dict(zip(design.models, ratings.tolist(), strict=True))), coef
+
+
+def bootstrap_style_controlled(
+    votes: Iterable[VoteLike], rounds: int = 200, seed: int = 0, *, scale: float = 400, base: float = 10,
+    init: float = 1000, prior_sd: float = PRIOR_SD,
+) -> StyleControlled:
+    """Style-controlled ratings and the plain ones side by side, each with percentile 95% bootstrap CIs
+    (the same resamples for both), and the length coefficient with its CI. No votes: empty tables."""
+    if rounds < 1:
+        raise ValueError(f"rounds must be at least 1, got {rounds!r}")
+    votes = list(votes)
+    parsed = _checked_votes(votes, scale, base, prior_sd)
+    if not parsed:
+        return StyleControlled(ratings={}, plain={}, length_coef=0.0, length_ci=(math.nan, math.nan),
+                               length_sd=0.0, votes=0)
+    design = _StyleDesign(parsed, _length_feature(votes))
+    plain_design = _Design(parsed)  # same model order: both sort the names
+    n = len(parsed)
+    full = np.ones(n)
+    strengths, coef = design.fit(full, prior_sd)
+    point, plain_point = _to_elo(strengths, scale, base, init), _to_elo(plain_design.fit(full, prior_sd), scale,
+                                                                         base, init)
+    rng = np.random.default_rng(seed)
+    styled, plain, coefs = np.empty((rounds, len(design.models))), np.empty((rounds, len(design.models))), []
+    for r in range(rounds):
+        weights = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
+        absent = design.votes_per_model(weights) == 0
+        s, c = design.fit(weights, prior_sd)
+        styled[r], plain[r] = _to_elo(s, scale, base, init), _to_elo(plain_design.fit(weights, prior_sd), scale,
+                                                                     base, init)
+        styled[r][absent] = plain[r][absent] = np.nan
+        coefs.append(c)
+    counts = design.votes_per_model(full)
+
+    def table(point_values: np.ndarray, samples: np.ndarray) -> dict[str, RatingCI]:
+        out: dict[str, RatingCI] = {}
+        for j, model in enumerate(design.models):
+            column = samples[:, j][~np.isnan(samples[:, j])]
+            low, high = np.percentile(column, [2.5, 97.5]).tolist() if column.size else (math.nan, math.nan)
+            out[model] = RatingCI(rating=float(point_values[j]), ci_low=low, ci_high=high, votes=int(counts[j]))
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1]["rating"], kv[0])))
+
+    low, high = np.percentile(coefs, [2.5, 97.5]).tolist()
+    return StyleControlled(ratings=table(point, styled), plain=table(plain_point, plain), length_coef=coef,
+                           length_ci=(low, high), length_sd=design.length_sd, votes=n)
+
+
+# ------------------------------------------------------------------------------------------ position bias
+class PositionBias(TypedDict):
+    left_win_rate: float
+    ci_low: float
+    ci_high: float
+    decisive: int
+    ties: int
+
+
+def position_bias(votes: Iterable[VoteLike]) -> PositionBias | None:
+    """How often the reply shown on the left (A) wins among decisive votes, with a Wilson 95% interval.
+
+    Sides are drawn at random, so without a bias this is 0.5 up to noise; an interval that excludes 0.5 says
+    raters favour a side. Ties are counted apart (they favour neither). None without decisive votes."""
+    parsed = _parse_votes(votes)
+    decisive = [score for _, _, score in parsed if score in (0.0, 1.0)]
+    if not decisive:
+        return None
+    left = int(sum(decisive))
+    low, high = wilson_interval(left, len(decisive))
+    return PositionBias(left_win_rate=left / len(decisive), ci_low=low, ci_high=high, decisive=len(decisive),
+                        ties=len(parsed) - len(decisive))
+
+
+# ------------------------------------------------------------------------------------------ rater consistency
+class RaterConsistency(TypedDict):
+    votes: int
+    compared: int
+    agreement: float | None
+    ci_low: float | None
+    ci_high: float | None
+    left_rate: float | None
+    tie_rate: float
+    flags: list[str]
+
+
+MIN_VOTES_TO_FLAG = 8
+"""A rater with fewer votes is never flagged: their intervals are too wide to say anything."""
+
+
+def rater_consistency(votes: Iterable[VoteLike]) -> dict[str, RaterConsistency]:
+    """Per rater (votes need ``rater_id``): how often their decisive votes agree with the ratings fitted on
+    everyone else's votes (leave-one-rater-out, so a rater cannot agree with themselves), with a Wilson 95%
+    interval, plus their left-side and tie rates. Flags, for raters with ``MIN_VOTES_TO_FLAG`` votes or more:
+      ``contrary``   agreement's interval lies below 0.5: they reliably prefer what the others rank lower
+                     (a troll, or someone with a different idea of "sounds like the person");
+      ``one_side``   left-side rate's interval lies outside [0.2, 0.8]: they press the same button whatever
+                     the replies;
+      ``never_decides``  90%+ ties or "neither".
+    Flags inform; no vote is dropped automatically."""
+    votes = list(votes)
+    by_rater: dict[str, list[int]] = {}
+    for i, vote in enumerate(votes):
+        by_rater.setdefault(str(_field(vote, "rater_id", "vote", i)), []).append(i)
+    parsed = _parse_votes(votes)
+    out: dict[str, RaterConsistency] = {}
+    for rater, mine in sorted(by_rater.items()):
+        mine_set = set(mine)
+        others = [votes[i] for i in range(len(votes)) if i not in mine_set]
+        consensus = bradley_terry(others) if others else {}
+        agree = compared = 0
+        decisive = [parsed[i] for i in mine if parsed[i][2] in (0.0, 1.0)]
+        for a, b, score in decisive:
+            if a in consensus and b in consensus and consensus[a] != consensus[b]:
+                compared += 1
+                agree += (consensus[a] > consensus[b]) == (score == 1.0)
+        left = sum(score == 1.0 for _, _, score in decisive)
+        tie_rate = 1.0 - len(decisive) / len(mine)
+        agreement = agree / compared if compared else None
+        a_low, a_high = wilson_interval(agree, compared) if compared else (None, None)
+        l_low, l_high = wilson_interval(left, len(decisive)) if decisive else (None, None)
+        flags = []
+        if len(mine) >= MIN_VOTES_TO_FLAG:
+            if a_high is not None and a_high < 0.5:
+                flags.append("contrary")
+            if l_low is not None and (l_low > 0.8 or l_high < 0.2):
+                flags.append("one_side")
+            if tie_rate >= 0.9:
+                flags.append("never_decides")
+        out[rater] = RaterConsistency(votes=len(mine), compared=compared, agreement=agreement, ci_low=a_low,
+                                      ci_high=a_high, left_rate=left / len(decisive) if decisive else None,
+                                      tie_rate=tie_rate, flags=flags)
+    return out

@@ -31,6 +31,7 @@ class Stage:
     inputs: Callable[[LabConfig, RunContext], dict[str, Any]]
     outputs: Callable[[LabConfig], list[Path]]
     run: Callable[[LabConfig, RunContext], Any]
+    enabled: Callable[[LabConfig], bool] = lambda config: True  # optional stages (search, tune) are off by default
 
 
 def settings_of(config: LabConfig, *names: str) -> dict[str, Any]:

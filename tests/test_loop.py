@@ -1,5 +1,7 @@
 """The whole loop on the bundled sample persona with the tiny model: ingest (with blog Q&A and
-scrubbing), train both adapters for a few steps, blend 5:5/7:2/9:1, evaluate every variant, report."""
+scrubbing), train both adapters for a few steps (chat without the dev split), blend 5:5/7:2/9:1, search
+four blends on the dev split (the three fixed ratios, then one proposal) and register the best as `auto`,
+evaluate every variant, report."""
 
 from __future__ import annotations
 
@@ -24,13 +26,21 @@ def test_run_loop_end_to_end_on_the_sample_persona(tmp_path: Path, capsys):
     raw["train"] = {"chat": {"max_steps": 4, "batch_size": 4, "save_steps": 2},
                     "blog": {"max_steps": 2, "batch_size": 4, "save_steps": 2}}
     raw["eval"] = {"n": 12, "max_tokens": 12, "n_bootstrap": 30, "samples_per_context": 2}
+    raw["search"] = {"enabled": True, "trials": 4, "batch": 4, "contexts": 12, "n_bootstrap": 20}
     config = tmp_path / "demo.yaml"
     config.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
     assert main(["run", "--config", str(config), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert ("recommended:" in out or "no recommendation:" in out) and "report:" in out
     scores = json.loads((tmp_path / "demo" / "eval" / "scores.json").read_text("utf-8"))
-    assert set(scores["ranking"]) == {"base", "prompted", "chat", "blog", "chat55", "chat72", "chat91"}
+    assert set(scores["ranking"]) == {"base", "prompted", "retrieval", "chat", "blog", "chat55", "chat72", "chat91",
+                                      "auto"}
+    search = json.loads((tmp_path / "demo" / "search" / "trials.json").read_text("utf-8"))
+    assert [t["fixed"] for t in search["trials"]] == ["chat55", "chat72", "chat91", None]
+    assert search["dev_items"] == 12 and search["best"] in [t["name"] for t in search["trials"]]
+    auto = json.loads((tmp_path / "demo" / "variants.json").read_text("utf-8"))["variants"][-1]
+    assert auto["name"] == "auto" and auto["search"]["trial"] == search["best"] and auto["method"] == "cat"
+    assert json.loads((tmp_path / "demo" / "adapters" / "chat" / "manifest.json").read_text("utf-8"))["held_out"] > 0
     assert all(scores["variants"][v]["n"] == 12 and scores["variants"][v]["samples_per_context"] == 2
                for v in scores["ranking"])
     assert scores["variants"]["real"]["fidelity"] == 1.0 and "weights_basis" in scores
@@ -57,14 +67,15 @@ def test_run_loop_end_to_end_on_the_sample_persona(tmp_path: Path, capsys):
     cached = (tmp_path / "demo" / "eval" / "replies" / "chat72.jsonl").read_text("utf-8").splitlines()
     assert len(cached) == 24  # 12 contexts x 2 samples
     manifest = json.loads((tmp_path / "demo" / "run_manifest.json").read_text("utf-8"))
-    assert list(manifest) == ["blend", "eval", "ingest", "train"] and manifest["eval"]["reason"] == "never run"
+    assert list(manifest) == ["blend", "eval", "ingest", "search", "train"] and manifest["eval"]["reason"] == "never run"
+    assert "## Blend search (dev split)" in report and (tmp_path / "demo" / "eval" / "search.png").exists()
     report_bytes = (tmp_path / "demo" / "eval" / "report.md").read_bytes()
 
     # a second run skips every stage: nothing is rewritten, no reply generated
     assert main(["run", "--config", str(config), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert [line.split("]")[0] + "]" for line in out.splitlines() if "skipped:" in line] == \
-        ["[ingest]", "[train]", "[blend]", "[eval]"], out
+        ["[ingest]", "[train]", "[blend]", "[search]", "[eval]"], out
     assert (tmp_path / "demo" / "eval" / "report.md").read_bytes() == report_bytes
     assert (tmp_path / "demo" / "eval" / "replies" / "chat72.jsonl").read_text("utf-8").splitlines() == cached
     assert "report:" in out and "chat91" in out  # still says where things are
@@ -72,7 +83,8 @@ def test_run_loop_end_to_end_on_the_sample_persona(tmp_path: Path, capsys):
     # --force blend redoes the blends only; seeded and exact, so evaluation sees the same inputs
     assert main(["run", "--config", str(config), "--quiet", "--force", "blend"]) == 0
     out = capsys.readouterr().out
-    assert "[blend] ran (forced)" in out and "[train] skipped" in out and "[eval] skipped" in out, out
+    assert "[blend] ran (forced)" in out and "[train] skipped" in out and "[search] skipped" in out
+    assert "[eval] skipped" in out, out
 
     # --force train retrains; seeded, so the same weights come out and no blend is rebuilt
     assert main(["run", "--config", str(config), "--quiet", "--force", "train"]) == 0
@@ -106,5 +118,12 @@ def test_run_loop_names_an_unknown_stage():
     from persona_lab.loop import RunError, RunOptions, run_loop
 
     config = parse_config({"name": "x"}, Path("x.yaml"))
-    with pytest.raises(RunError, match="unknown stage 'scrub'; the stages are ingest, train, blend, eval"):
+    with pytest.raises(RunError, match="unknown stage 'scrub'; the stages are ingest, train, blend, search, eval"):
         run_loop(config, RunOptions(force={"scrub"}))
+
+
+def test_the_command_line_offers_exactly_the_loops_stages():
+    from persona_lab.cli import RUN_STAGES
+    from persona_lab.loop import STAGES
+
+    assert RUN_STAGES == STAGES

@@ -1,5 +1,8 @@
 """The arena's Gradio UI: Battle, Real or clone?, Rate, Leaderboard.
 
+With ``arena.chat.enabled`` the public chat page (``chat.py``: one chosen variant, not blind, never counted
+as a vote) and its admin dashboard are two more tabs.
+
 Everything that would reveal a variant lives on the server (``battle.Arena`` and the store); the page
 holds a rater id and opaque battle/round ids in ``gr.State`` (kept server-side by Gradio, never sent to the
 browser). The leaderboard is rendered only when asked for. An optional shared password comes from the
@@ -12,6 +15,7 @@ import os
 from typing import Any
 
 from persona_lab.arena.battle import VOTES, Arena
+from persona_lab.arena.chat import add_chat_tabs, admin_password_reader, avatar_path, make_chat_page
 from persona_lab.arena.leaderboard import leaderboard_markdown
 from persona_lab.config import ConfigError
 from persona_lab.serve.backend import GenerationParams
@@ -33,12 +37,15 @@ def _text(history: list[dict]) -> list[dict]:
     return out
 
 
-def build_app(arena: Arena, store, scores: dict[str, Any] | None = None, title: str = "persona-lab arena"):
+def build_app(arena: Arena, store, scores: dict[str, Any] | None = None, title: str = "persona-lab arena", *,
+              rater_group: str = "friends", chat: dict[str, Any] | None = None):
+    """The arena page. ``rater_group``: the board this deployment's raters count on ("friends", or
+    "strangers" for a public arena). ``chat``: keyword arguments of ``chat.add_chat_tabs`` (page,
+    admin_password, avatar, password_env) to add the chat page and its dashboard as tabs."""
     import gradio as gr
 
-
     def ensure_rater(rater: str | None, name: str, is_person: bool) -> str:
-        return rater or store.add_rater(name.strip() or None, bool(is_person))
+        return rater or store.add_rater(name.strip() or None, bool(is_person), group=rater_group)
 
     def send(message, battle, rater, name, is_person, chat_a, chat_b):
         rater = ensure_rater(rater, name, is_person)
@@ -168,6 +175,8 @@ def build_app(arena: Arena, store, scores: dict[str, Any] | None = None, title: 
             board = gr.Markdown("Press refresh to see the standings.")
             refresh = gr.Button("Refresh")
             refresh.click(lambda: leaderboard_markdown(store, scores), None, board, api_name="leaderboard")
+        if chat is not None:
+            add_chat_tabs(**chat)
     return demo
 
 
@@ -186,9 +195,21 @@ def make_arena(config) -> tuple[Any, Any, dict | None]:
     return arena, store, scores
 
 
-def launch(config, *, host: str | None = None, port: int | None = None, block: bool = True):
+def launch(config, *, host: str | None = None, port: int | None = None, block: bool = True,
+           chat_variant: str | None = None):
+    """The arena; with ``arena.chat.enabled`` (and ``chat_variant``, the variant visitors chat with) also the
+    chat page and its dashboard, as tabs."""
     arena, store, scores = make_arena(config)
-    demo = build_app(arena, store, scores, title=f"persona-lab arena: {config.name}")
+    chat = None
+    if config.arena.chat.enabled:
+        if not chat_variant:
+            raise ConfigError("arena.chat.enabled is set but no variant is chosen for the chat page",
+                              hint="set arena.chat.variant, or run `persona-eval choose` first")
+        chat = {"page": make_chat_page(config, chat_variant, backend=arena.backend, store=store),
+                "admin_password": admin_password_reader(config), "avatar": avatar_path(config),
+                "password_env": config.arena.chat.admin_password_env}
+    demo = build_app(arena, store, scores, title=f"persona-lab arena: {config.name}",
+                     rater_group=config.arena.rater_group, chat=chat)
     auth = None
     if config.arena.password_env:
         password = os.environ.get(config.arena.password_env)

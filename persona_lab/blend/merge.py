@@ -100,19 +100,27 @@ def parent_folder(config: LabConfig, spec: BlendSpec, parent: str) -> tuple[Path
     return Path(available[step]), step
 
 
-def build_blend(config: LabConfig, spec: BlendSpec, *, merge_full: bool = False, model=None) -> dict[str, Any]:
-    """Make one blend; returns its registry entry. ``model`` may be a PeftModel already holding the parents."""
+def adapter_key(parent: str, step: int) -> str:
+    """The name a parent adapter at one step has inside the loaded PeftModel (several steps can be loaded)."""
+    return f"{parent}-step{step}"
+
+
+def build_blend(config: LabConfig, spec: BlendSpec, *, merge_full: bool = False, model=None,
+                out_dir: Path | None = None) -> dict[str, Any]:
+    """Make one blend in ``out_dir`` (default blends/<name>); returns its registry entry. ``model`` may be a
+    PeftModel already holding parents (named by ``adapter_key``); missing ones are loaded into it."""
     weights = blend_weights(spec)
     method = MERGE_METHODS.get(spec.method)
     parents = {name: parent_folder(config, spec, name) for name in weights}
-    out_dir = config.paths.blend(spec.name)
-    peft_model = model or load_parents(config, parents)
+    out_dir = out_dir or config.paths.blend(spec.name)
     names = list(weights)
-    ranks = [peft_model.peft_config[name].r for name in names]
+    keys = [adapter_key(name, parents[name][1]) for name in names]
+    peft_model = load_parents(config, {key: parents[name][0] for key, name in zip(keys, names)}, model)
+    ranks = [peft_model.peft_config[key].r for key in keys]
     kwargs = method.kwargs(spec, ranks)
     if spec.name in peft_model.peft_config:
         peft_model.delete_adapter(spec.name)
-    peft_model.add_weighted_adapter(adapters=names, weights=[weights[n] for n in names], adapter_name=spec.name,
+    peft_model.add_weighted_adapter(adapters=keys, weights=[weights[n] for n in names], adapter_name=spec.name,
                                     combination_type=spec.method, **kwargs)
     staging = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
@@ -131,24 +139,26 @@ def build_blend(config: LabConfig, spec: BlendSpec, *, merge_full: bool = False,
     if merge_full:
         entry["full_model"] = str(write_full_model(peft_model, spec.name, out_dir.with_name(spec.name + "-full"),
                                                    config))
+    peft_model.delete_adapter(spec.name)  # a search builds many blends on one model: keep only the parents
     (out_dir / "blend_manifest.json").write_text(json.dumps(entry, indent=1), "utf-8")
     return entry
 
 
-def load_parents(config: LabConfig, parents: dict[str, tuple[Path, int]]):
-    """The base with every parent attached as a named adapter (one PeftModel, no reloads per blend)."""
+def load_parents(config: LabConfig, folders: dict[str, Path], model=None):
+    """The base with every adapter of ``folders`` (name -> folder) attached by name, added to ``model`` (a
+    PeftModel) when given: one loaded base for every blend, no reloads."""
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
     quiet_library_progress()
-    base = resolve_base(config.base_model, config.chat_template)
-    model = AutoModelForCausalLM.from_pretrained(base.path, dtype=torch.float32)
-    peft_model = None
-    for name, (folder, _) in parents.items():
+    peft_model = model
+    for name, folder in folders.items():
         if peft_model is None:
-            peft_model = PeftModel.from_pretrained(model, str(folder), adapter_name=name)
-        else:
+            base = resolve_base(config.base_model, config.chat_template)
+            plain = AutoModelForCausalLM.from_pretrained(base.path, dtype=torch.float32)
+            peft_model = PeftModel.from_pretrained(plain, str(folder), adapter_name=name)
+        elif name not in peft_model.peft_config:
             peft_model.load_adapter(str(folder), adapter_name=name)
     return peft_model
 
@@ -179,13 +189,12 @@ def build_all(config: LabConfig, *, merge_full: bool = False, only: list[str] | 
         blend_weights(spec)
         for parent in spec.weights:
             parent_folder(config, spec, parent)
-    by_parents: dict[tuple, list[BlendSpec]] = {}
+    if not specs:
+        return []
+    folders = {}
     for spec in specs:
-        key = tuple(sorted((p, parent_folder(config, spec, p)[0].as_posix()) for p in spec.weights))
-        by_parents.setdefault(key, []).append(spec)
-    entries = []
-    for key, group in by_parents.items():
-        model = load_parents(config, {name: (Path(path), 0) for name, path in key})
-        for spec in group:
-            entries.append(build_blend(config, spec, merge_full=merge_full, model=model))
-    return entries
+        for parent in spec.weights:
+            folder, step = parent_folder(config, spec, parent)
+            folders[adapter_key(parent, step)] = folder
+    model = load_parents(config, folders)
+    return [build_blend(config, spec, merge_full=merge_full, model=model) for spec in specs]

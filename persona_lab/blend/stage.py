@@ -37,7 +37,8 @@ def stage_inputs(config: LabConfig, context: RunContext) -> dict[str, Any]:
 
 
 def stage_outputs(config: LabConfig) -> list[Path]:
-    return [config.paths.blends, config.paths.variants]
+    # not variants.json: later stages add variants to it (the loop rebuilds it from disk after each)
+    return [config.paths.blends]
 
 
 STAGE = Stage("blend", stage_inputs, stage_outputs, lambda config, context: run_blend(config))

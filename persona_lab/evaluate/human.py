@@ -1,7 +1,8 @@
 """Agreement between the automated metrics and the arena's human votes.
 
 Per metric (and the anchored fidelity): Kendall τ between its ranking of the variants and the Bradley-Terry
-ranking from votes, and
+ranking from votes — the style-controlled one (reply length as a covariate, as on the arena's leaderboard),
+so a metric is not credited for agreeing with raters who simply liked longer replies — and
 the per-battle agreement rate (the share of decisive votes whose winner the metric also scores higher;
 ties and "neither" are left out).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from persona_lab.ratings import DECISIVE, bradley_terry
+from persona_lab.ratings import DECISIVE, LENGTH_KEYS, bradley_terry, style_controlled_bradley_terry
 from persona_lab.workspace.votes import ArenaStore
 
 
@@ -35,12 +36,17 @@ def agreement(scores: dict[str, Any], votes: list[dict[str, Any]]) -> dict[str, 
 
     if not votes:
         return {}
-    ratings = bradley_terry(votes)
+    if all(key in v for v in votes for key in LENGTH_KEYS):
+        ratings, length_coef = style_controlled_bradley_terry(votes)
+        method = "style-controlled"
+    else:  # votes from outside the arena store, without reply lengths
+        ratings, length_coef, method = bradley_terry(votes), None, "plain"
     variants = [v for v in scores["ranking"] if v in ratings]
     if not scores["ranking"]:
         return {}
     metrics = ["fidelity", *scores["variants"][scores["ranking"][0]]["metrics"]]
-    out: dict[str, Any] = {"votes": len(votes), "bt_ratings": {v: ratings[v] for v in variants}, "metrics": {}}
+    out: dict[str, Any] = {"votes": len(votes), "bt_ratings": {v: ratings[v] for v in variants},
+                           "bt_method": method, "length_coef": length_coef, "metrics": {}}
     decisive = [v for v in votes if v["winner"] in DECISIVE
                 and v["model_a"] in scores["ranking"] and v["model_b"] in scores["ranking"]]
     for metric in metrics:
@@ -60,7 +66,12 @@ def agreement(scores: dict[str, Any], votes: list[dict[str, Any]]) -> dict[str, 
 def agreement_section(result: dict[str, Any]) -> list[str]:
     if not result:
         return ["", "## Agreement with the arena", "", "No arena votes yet."]
-    lines = ["", f"## Agreement with the arena ({result['votes']} votes)", "",
+    method = result.get("bt_method", "plain")
+    note = (f"Bradley-Terry ratings at equal reply length (style control; length effect "
+            f"{result['length_coef']:+.2f} log-odds per sd of the length difference)."
+            if method == "style-controlled" and result.get("length_coef") is not None else
+            "Plain Bradley-Terry ratings (these votes carry no reply lengths).")
+    lines = ["", f"## Agreement with the arena ({result['votes']} votes)", "", note, "",
              "| metric | Kendall τ with Bradley-Terry | per-battle agreement | decisive battles |", "|---|---:|---:|---:|"]
     for name, row in result["metrics"].items():
         tau = "–" if row["kendall_tau"] is None else f"{row['kendall_tau']:.2f}"

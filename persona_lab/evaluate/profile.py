@@ -22,12 +22,11 @@ from pathlib import Path
 
 from persona_lab.errors import PersonaLabError
 from persona_lab.text import cjk_share, jieba_posseg, log_odds, terms
-from persona_lab.workspace.shapes import EvalItem, iter_training_samples
+from persona_lab.workspace.shapes import EvalItem, dev_size, replies_by_time
 
 SPEAKER_PREFIX = re.compile(r"^(?P<name>\[NAME#\d+\]|[^:\n]{1,40}):\s")
 PERSONA_IN_SYSTEM = re.compile(r"^You are (?P<name>[^,，\n]{1,40})[,，]")
 MARKERS = {"[new conversation]"}
-DEV_FRACTION, DEV_MAX, DEV_MIN_TRAIN = 0.15, 400, 60
 COPY_FRACTION, COPY_MAX = 0.10, 2000
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z']+")
 _NOT_NAMES = {"i", "i'm", "i'll", "i've", "i'd", "ok", "okay", "god", "oh", "hey", "yes", "no", "mr", "mrs", "ms",
@@ -70,20 +69,12 @@ def split_lines(text: str) -> list[str]:
 
 
 def load_profile(path: Path, limit: int = 50_000, seed: int = 0) -> Profile:
-    samples = []
-    for number, row in iter_training_samples(path):
-        messages = row["messages"]
-        if row.get("canary") or not messages or messages[-1].get("role") != "assistant":
-            continue
-        if not isinstance(messages[-1].get("content"), str):
+    samples = replies_by_time(path, limit)
+    for row, number in samples:
+        if not isinstance(row["messages"][-1].get("content"), str):
             raise EvalInputError(f"{path}:{number}: the last message's 'content' is not text")
-        samples.append((row, number))
-        if len(samples) >= limit:
-            break
     if not samples:
         raise EvalInputError(f"{path}: no assistant replies: this file says nothing about how I write")
-    if all(row.get("ts") for row, _ in samples):
-        samples.sort(key=lambda pair: (str(pair[0]["ts"]), pair[1]))
     prepare, copy, dev = _three_way(samples, seed)
     mine = [row["messages"][-1]["content"] for row in prepare]
     others: list[str] = []
@@ -109,7 +100,7 @@ def load_profile(path: Path, limit: int = 50_000, seed: int = 0) -> Profile:
 def _three_way(samples: list, seed: int) -> tuple[list[dict], list[dict], list[dict]]:
     """(prepare, copy, dev): dev is the latest slice by time, copy a seeded tenth of the rest."""
     rows = [row for row, _ in samples]
-    n_dev = min(DEV_MAX, int(len(rows) * DEV_FRACTION)) if len(rows) >= DEV_MIN_TRAIN else 0
+    n_dev = dev_size(len(rows))
     older, dev = rows[:len(rows) - n_dev], rows[len(rows) - n_dev:]
     n_copy = min(COPY_MAX, int(len(older) * COPY_FRACTION))
     chosen = set(random.Random(seed).sample(range(len(older)), n_copy)) if n_copy else set()

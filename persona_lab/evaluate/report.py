@@ -133,6 +133,52 @@ def plot_style(scores: dict[str, Any], out: Path) -> Path | None:
     return out
 
 
+def plot_search(search: dict[str, Any], out: Path, variants: dict[str, Any] | None = None) -> Path:
+    """Dev fidelity (95% CI) of every blend the search tried against its chat share; the config's fixed
+    ratios labelled, the chosen one (``auto``) starred; with ``variants`` (the evaluation's rows), the fixed
+    ratios' and auto's fidelity on the evaluation split beside them as hollow squares."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=90)
+    on_eval = {t["fixed"]: t["chat_share"] for t in search["trials"] if t["fixed"]}
+    best = next((t for t in search["trials"] if t["name"] == search["best"]), None)
+    if best:
+        on_eval["auto"] = best["chat_share"]
+    for name, share in on_eval.items():
+        row = (variants or {}).get(name) or {}
+        if row.get("fidelity") is None:
+            continue
+        ci = row.get("fidelity_ci") or [row["fidelity"], row["fidelity"]]
+        ax.errorbar(share + 0.012, row["fidelity"], yerr=[[row["fidelity"] - ci[0]], [ci[1] - row["fidelity"]]],
+                    fmt="s", mfc="none", color="tab:green", markersize=6, capsize=3,
+                    label="evaluation split" if name == "auto" else None)
+    for trial in search["trials"]:
+        if trial["fidelity"] is None:
+            continue
+        ci = trial["fidelity_ci"] or [trial["fidelity"], trial["fidelity"]]
+        best = trial["name"] == search["best"]
+        colour = "tab:red" if best else ("tab:blue" if trial["fixed"] else "tab:gray")
+        ax.errorbar(trial["chat_share"], trial["fidelity"], yerr=[[trial["fidelity"] - ci[0]], [ci[1] - trial["fidelity"]]],
+                    fmt="*" if best else "o", color=colour, markersize=12 if best else 5, capsize=3, alpha=0.9)
+        if trial["fixed"]:
+            ax.annotate(trial["fixed"], (trial["chat_share"], trial["fidelity"]), textcoords="offset points",
+                        xytext=(5, 5), fontsize=8, color="tab:blue")
+        if best:
+            ax.annotate("auto", (trial["chat_share"], trial["fidelity"]), textcoords="offset points",
+                        xytext=(5, -12), fontsize=9, color="tab:red")
+    for share in (0.5, 7 / 9, 0.9):  # chat:blog 5:5, 7:2, 9:1
+        ax.axvline(share, color="tab:blue", linewidth=0.5, linestyle=":")
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.set_xlabel("chat share of the blend weights (5:5, 7:2, 9:1 dotted)")
+    ax.set_ylabel("fidelity (95% CI): dev split; evaluation split hollow")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", fontsize=8)
+    ax.set_title(f"blend search: {len(search['trials'])} trials on {search['dev_items']} dev contexts")
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
 def _fmt(value: float | None, digits: int = 3) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
@@ -166,6 +212,8 @@ def write_report(result: ScoreResult, out_dir: Path, *, title: str = "persona-ev
     scores = result.scores
     plots = {"metrics": plot_bars(scores, folder.plot("metrics")),
              "lengths": plot_lengths(result, folder.plot("lengths"))}
+    if scores.get("search"):
+        plots["search"] = plot_search(scores["search"], folder.plot("search"), scores["variants"])
     style = plot_style(scores, folder.plot("style"))
     if style:
         plots["style"] = style
@@ -192,7 +240,7 @@ def markdown(result: ScoreResult, title: str, samples: int, mask, has_style_plot
     s = result.scores
     lines = [f"# {title}", ""]
     lines += _summary(s) + _ranking(s) + _tuned(s) + _weights(s) + _facets(s) + _style(s, has_style_plot) + _failures(s)
-    lines += _content(s) + _judge(s)
+    lines += _content(s) + _search(s) + _judge(s)
 
     if "privacy_probes" in s:
         lines += privacy_section(s["privacy_probes"], s.get("canary_exposure", {}))
@@ -373,6 +421,32 @@ def _content(s: dict[str, Any]) -> list[str]:
     return lines + ["", ("Gains: similarity with my real reply to the context minus the mean similarity with my real "
                          "replies to 20 other conversations (0 = no closer to what I said than to what I said "
                          "elsewhere). `real` cannot be scored on them without comparing a reply with itself."), ""]
+
+
+def _search(s: dict[str, Any]) -> list[str]:
+    search = s.get("search")
+    if not search:
+        return []
+    lines = ["## Blend search (dev split)", "",
+             (f"{len(search['trials'])} exact `cat` blends of chat and blog, each answering {search['dev_items']} "
+             "contexts of the dev split (the training file's latest slice, held out of the chat adapter's "
+             f"training; the evaluation split above was not used to choose); sampler: {search['sampler']}. The "
+             "best on the dev split is the variant `auto`; its row in the ranking above is its first and only "
+             "score on the evaluation split."), "", "![search](search.png)", "",
+             "| trial | fixed ratio | chat share | strength | checkpoints | dev fidelity (95% CI) |",
+             "|---|---|---:|---:|---|---|"]
+    for t in sorted(search["trials"], key=lambda t: -(t["fidelity"] if t["fidelity"] is not None else -1e9)):
+        steps = ", ".join(f"{p}@{step}" for p, step in t["steps"].items())
+        name = f"**{t['name']}** (auto)" if t["name"] == search["best"] else t["name"]
+        lines.append(f"| {name} | {t['fixed'] or ''} | {t['chat_share']:.2f} | {t['strength']:.2f} | {steps} | "
+                     f"{_ci(t['fidelity'], t['fidelity_ci'])} |")
+    rec = search.get("dev_recommendation") or {}
+    if rec.get("comparisons"):
+        separated = [n for n, c in rec["comparisons"].items() if c["separated"]]
+        verdict = f"separated from {', '.join(separated)}" if separated else "not separated from any fixed ratio"
+        lines += ["", (f"On the dev split the best trial is {verdict} (paired, Bonferroni-corrected); whether "
+                       "`auto` beats the fixed ratios on held-out data is the recommendation above.")]
+    return lines + [""]
 
 
 def _judge(s: dict[str, Any]) -> list[str]:

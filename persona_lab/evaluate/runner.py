@@ -28,6 +28,7 @@ from persona_lab.workspace.shapes import (
     read_candidates,
     read_eval_items,
     read_reply_cache,
+    read_search_log,
 )
 
 BATCH = 64  # requests per chunk: a chunk's replies are written to the cache as soon as it is done
@@ -139,6 +140,9 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
                                                  max_tokens=settings.max_tokens, seed=seed)
     result.scores["canary_exposure"] = canary_exposure(config, backend, variants, seed)
     result.scores["arena_agreement"] = agreement(result.scores, votes)
+    search = read_search_log(config.paths) if config.search.enabled else None
+    if search is not None:  # the dev-split search that chose `auto`, for the report's plot and section
+        result.scores["search"] = search.model_dump(mode="json")
     result.scores["judge"] = _judge(config, result, variants, seed, say)
     if settings.judge is not None and "candidates" in result.scores["judge"]:
         result.scores["judge"]["humans"] = agreement_with_humans(result.scores["judge"], arena_guesses(config))

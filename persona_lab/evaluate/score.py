@@ -10,7 +10,8 @@ says "not separable" instead of picking from noise.
 Intervals are BCa (stats.py) over contexts and, with several samples per context, over samples. Pairs are
 compared on the contexts both have replies for. The recommendation takes the best variant of the pool
 (blends, else every variant) and calls it separable only if, with the level Bonferroni-corrected for the
-comparisons made, its paired difference from every other pool member and from other_person is above 0.
+comparisons made, its paired difference from every other pool member, from other_person and from the
+``retrieval`` variant (my real reply to the most similar past context: the "copy me" baseline) is above 0.
 A preference-tuned variant (registry lineage ``tuned_from``) is also compared with its parent: the paired
 composite difference on the same contexts with its 95% interval, and "beat" / "worse" / "not separable".
 """
@@ -406,7 +407,9 @@ def recommend(scoring: Scoring, ranking: list[str], entries: dict[str, Any], low
     if not pool:
         return {"winner": None, "separable": False, "reason": "no variant could be scored"}
     winner = pool[0]
-    rivals = pool[1:] + [low]
+    # a recommended blend must also beat copying me: the retrieval baseline, where the lab has one
+    baselines = [v for v in ranking if entries[v].get("kind") == "retrieval" and v not in pool]
+    rivals = pool[1:] + [low] + baselines
     alpha = ALPHA / max(len(rivals), 1)
     everything = np.ones(scoring.items.n, dtype=bool)
     comparisons = {}
@@ -417,18 +420,23 @@ def recommend(scoring: Scoring, ranking: list[str], entries: dict[str, Any], low
                               "share_ahead": float(np.nanmean(stat["boot"] > 0)), "separated": bool(low_bound > 0)}
     tied = [r for r in pool[1:] if not comparisons[r]["separated"]]
     above_low = comparisons[low]["separated"]
-    separable = above_low and not tied
+    copied = [b for b in baselines if not comparisons[b]["separated"]]
+    separable = above_low and not tied and not copied
     level = f"{1 - alpha:.1%} paired intervals (95% Bonferroni-corrected for {len(rivals)} comparisons)"
     if separable:
         reason = (f"{winner} has the highest fidelity of the {'blends' if blends else 'variants'}, and its paired "
-                  f"difference from each of them and from {low} is above 0 ({level})")
+                  f"difference from each of them, from {low}{''.join(', from ' + b for b in baselines)} is above 0 "
+                  f"({level})")
     elif not above_low:
         reason = (f"no variant separable: the best, {winner}, is not separated from {low} — it reads no more like "
                   f"me than the person I talk to most ({level})")
+    elif copied:
+        reason = (f"no variant separable: the best, {winner}, is not separated from {', '.join(copied)} — my real "
+                  f"reply to the most similar past context does as well ({level})")
     else:
         reason = (f"no variant separable: {winner} leads, but is not separated from {', '.join(tied)} ({level})")
     return {"winner": winner if separable else None, "leader": winner, "separable": separable, "pool": pool,
-            "tied_with_leader": tied, "comparisons": comparisons, "alpha_per_comparison": alpha, "reason": reason}
+            "tied_with_leader": tied, "not_above_baseline": copied, "comparisons": comparisons, "alpha_per_comparison": alpha, "reason": reason}
 
 
 def tuned_vs_parent(scoring: Scoring, parents: dict[str, str]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from persona_lab.serve.backend import Backend, ChatRequest, ChatResult, OnText, 
 from persona_lab.serve.guard import ReplyGuard
 from persona_lab.serve.local import LocalEngine
 from persona_lab.serve.openai_backend import OpenAIBackend
+from persona_lab.serve.retrieval import with_retrieval
 from persona_lab.workspace.shapes import load_registry
 
 
@@ -43,10 +44,16 @@ class PromptedOverOpenAI:
                            request.params)
 
 
+def model_variants(registry: dict[str, Any]) -> list[str]:
+    """The variants a model server answers for (not the retrieval lookup, which runs in front of it)."""
+    return [v["name"] for v in registry["variants"] if v["kind"] != "retrieval"]
+
+
 def make_backend(config: LabConfig, *, engine: str | None = None, url: str | None = None) -> Backend:
-    """The backend ``engine`` (default ``serve.engine``) names in persona_lab/registries.py's ENGINES."""
+    """The backend ``engine`` (default ``serve.engine``) names in persona_lab/registries.py's ENGINES, with the
+    retrieval variant answered in this process whatever the engine (no server can run a lookup)."""
     registry = load_registry(config.paths)
-    return ENGINES.get(engine or config.serve.engine)(config, registry, url)
+    return with_retrieval(ENGINES.get(engine or config.serve.engine)(config, registry, url), registry)
 
 
 def local_backend(config: LabConfig, registry: dict[str, Any], url: str | None = None) -> Backend:
@@ -60,7 +67,7 @@ def openai_backend(config: LabConfig, registry: dict[str, Any], url: str | None 
     if settings is None and url is None:
         raise ConfigError("serve.engine is 'openai' but serve.openai.base_url is not set",
                           hint="set serve.openai.base_url (and serve.openai.models) in the config")
-    names = [v["name"] for v in registry["variants"]]
+    names = model_variants(registry)
     backend = OpenAIBackend(url or settings.base_url, names, models=settings.models if settings else {},
                             timeout_s=settings.timeout_s if settings else 120)
     return PromptedOverOpenAI(backend, registry)
@@ -68,7 +75,7 @@ def openai_backend(config: LabConfig, registry: dict[str, Any], url: str | None 
 
 def vllm_backend(config: LabConfig, registry: dict[str, Any], url: str | None = None) -> Backend:
     """A client of `persona-lab serve --engine vllm`: prompted goes to the served base with its system prompt."""
-    names = [v["name"] for v in registry["variants"]]
+    names = model_variants(registry)
     backend = OpenAIBackend(url or f"http://{config.serve.host}:{config.serve.port}/v1", names,
                             models={v["name"]: "base" for v in registry["variants"] if v["kind"] == "prompted"})
     return PromptedOverOpenAI(backend, registry)

@@ -101,7 +101,8 @@ class LocalEngine:
 
         self.torch = torch
         self.registry = registry
-        self.variants_by_name = {v["name"]: v for v in registry["variants"]}
+        # a lookup variant (retrieval) is not a model: serve/retrieval.py answers for it in front of any engine
+        self.variants_by_name = {v["name"]: v for v in registry["variants"] if v["kind"] != "retrieval"}
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
         self.tokenizer = AutoTokenizer.from_pretrained(registry["base_path"])

@@ -31,7 +31,7 @@ from persona_lab.errors import PersonaLabError
 from persona_lab.hashing import file_hash, json_hash
 from persona_lab.progress import quiet_library_progress
 from persona_lab.workspace import SOURCES
-from persona_lab.workspace.shapes import iter_training_samples, my_reply
+from persona_lab.workspace.shapes import dev_ids, iter_training_samples, my_reply
 
 
 class TrainError(PersonaLabError):
@@ -49,15 +49,17 @@ class TrainResult:
     skipped: bool
 
 
-def load_messages(path: Path) -> list[dict[str, Any]]:
-    """The ``messages`` of each sample; an error naming file and line for anything unusable."""
+def load_messages(path: Path, held_out: set[str] = frozenset()) -> list[dict[str, Any]]:
+    """The ``messages`` of each sample not ``held_out`` (by id); an error naming file and line for anything
+    unusable."""
     if not path.exists():
         raise TrainError(f"{path}: training file not found", hint="run `persona-lab ingest` first")
     rows = []
     for number, sample in iter_training_samples(path):
         if my_reply(sample) is None:
             raise TrainError(f"{path}:{number}: the last message must be an assistant reply")
-        rows.append({"messages": sample["messages"]})
+        if str(sample.get("id")) not in held_out:
+            rows.append({"messages": sample["messages"]})
     if not rows:
         raise TrainError(f"{path}: the training set is empty; nothing to train on")
     return rows
@@ -73,10 +75,21 @@ def source_settings(config: LabConfig, source: str, quick: bool = False) -> Trai
     return settings
 
 
+def held_out_ids(config: LabConfig, source: str) -> set[str]:
+    """The chat samples training leaves out: the dev slice the blend search scores its trials on (only
+    when the search is on; otherwise every training sample is trained on)."""
+    path = config.paths.train_file(source)
+    if source != "chat" or not config.search.enabled or not path.exists():
+        return set()
+    return dev_ids(path)
+
+
 def train_inputs(config: LabConfig, source: str, quick: bool = False) -> dict[str, Any]:
     """Everything an adapter depends on: same inputs, same adapter (training is seeded)."""
     data_path = config.paths.train_file(source)
+    held_out = sorted(held_out_ids(config, source))
     return {"data": file_hash(data_path) if data_path.exists() else None, "base": config.base_model,
+            **({"held_out": hashlib.sha1("\n".join(held_out).encode()).hexdigest()} if held_out else {}),
             "settings": source_settings(config, source, quick).model_dump(),
             "seed": config.train.seed if config.train.seed is not None else config.seed,
             "template": hashlib.sha1((config.chat_template or "").encode()).hexdigest()}
@@ -88,7 +101,10 @@ def train_source(config: LabConfig, source: str, *, resume: bool = False, quick:
     returns where it is and its manifest."""
     settings = source_settings(config, source, quick)
     data_path = config.paths.train_file(source)
-    rows = load_messages(data_path)
+    held_out = held_out_ids(config, source)
+    rows = load_messages(data_path, held_out)
+    if held_out and progress:
+        print(f"train {source}: {len(rows)} samples; the {len(held_out)} latest are held out for the blend search")
     run_dir = config.paths.adapter_run(source)
     inputs = train_inputs(config, source, quick)
     inputs_hash = json_hash(inputs)
@@ -118,7 +134,7 @@ def train_source(config: LabConfig, source: str, *, resume: bool = False, quick:
     plot_loss(log_path, run_dir / "loss.png", title=f"{config.name}: {source} adapter")
     manifest = {
         "source": source, "base_model": config.base_model, "base_path": base.path, "inputs": inputs,
-        "inputs_hash": inputs_hash, "samples": len(rows), "steps": trainer.state.global_step,
+        "inputs_hash": inputs_hash, "samples": len(rows), "held_out": len(held_out), "steps": trainer.state.global_step,
         "checkpoints": checkpoints(run_dir), "final": str(final), "rank": settings.rank, "alpha": settings.alpha,
         "train_loss": output.training_loss, "seconds": round(time.time() - started, 1),
         "tokens": trainer.state.num_input_tokens_seen, "quick": quick, "resumed": resumed_from is not None,

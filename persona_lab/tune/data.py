@@ -53,12 +53,14 @@ class Built:
     used: Counter = field(default_factory=Counter)  # records that gave at least one row, by kind
     dropped: Counter = field(default_factory=Counter)  # records that gave none, by reason
     dropped_rows: Counter = field(default_factory=Counter)  # rows of used records left out, by reason
+    groups: Counter = field(default_factory=Counter)  # used votes by rater board (owner, friends, strangers)
     eval_items: set[str] = field(default_factory=set)
 
     def summary(self) -> dict[str, Any]:
         """The accounting: sum(read) == sum(used) + sum(dropped) (records); rows are what was kept."""
         return {"read": dict(self.read), "used": dict(self.used), "dropped": dict(self.dropped),
-                "dropped_rows": dict(self.dropped_rows), "rows": len(self.rows),
+                "dropped_rows": dict(self.dropped_rows), "used_votes_by_group": dict(self.groups),
+                "rows": len(self.rows),
                 "eval_items_used": sorted(self.eval_items)}
 
 
@@ -90,6 +92,11 @@ def spin_pairs(contexts: list[dict[str, Any]], own_replies: list[str]) -> Built:
 
 
 # ------------------------------------------------------------------------------------------------ votes
+
+
+def _group(vote: dict[str, Any]) -> str:
+    """The rater's board; every board's votes are used (all blind), and the manifest counts them per board."""
+    return str(vote.get("group") or ("owner" if vote.get("is_person") else "friends"))
 
 
 def _histories(battle: dict[str, Any]) -> tuple[list[list[dict]], list[list[dict]]]:
@@ -134,6 +141,7 @@ def dpo_pairs_from_votes(store: ArenaStore) -> Built:
                                "loser": vote["variant_b"] if a_won else vote["variant_a"]})
         if kept:
             built.used["vote"] += 1
+            built.groups[_group(vote)] += 1
         else:
             built.dropped["vote without a new pair"] += 1
     return built
@@ -174,8 +182,11 @@ def kto_examples_from_arena(store: ArenaStore, settings: TuneSettings, eval_item
                     kept += 1
                 else:
                     built.dropped_rows["duplicate example"] += 1
-        built.used["vote"] += 1 if kept else 0
-        built.dropped["vote without a new example"] += 0 if kept else 1
+        if kept:
+            built.used["vote"] += 1
+            built.groups[_group(vote)] += 1
+        else:
+            built.dropped["vote without a new example"] += 1
 
     first_seen: set[tuple] = set()
     for guess in store.guesses():

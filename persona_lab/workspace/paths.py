@@ -114,6 +114,26 @@ class Workspace:
         return self.blends / name
 
     @property
+    def search(self) -> Path:
+        """The blend search: its trials' adapters, study log and the best blend (``auto``)."""
+        return self.root / "search"
+
+    def search_trial(self, number: int) -> Path:
+        return self.search / "trials" / f"trial-{number:03d}"
+
+    @property
+    def search_auto(self) -> Path:
+        return self.search / "auto"
+
+    @property
+    def search_log(self) -> Path:
+        return self.search / "trials.json"
+
+    @property
+    def search_plot(self) -> Path:
+        return self.search / "fidelity_by_share.png"
+
+    @property
     def variants(self) -> Path:
         return self.root / "variants.json"
 
@@ -184,6 +204,10 @@ class Workspace:
     @property
     def arena_votes_export(self) -> Path:
         return self.root / "arena_votes.jsonl"
+
+    @property
+    def chat_export(self) -> Path:
+        return self.root / "chat_export"
 
     @property
     def run_manifest(self) -> Path:

@@ -5,6 +5,7 @@
   evaluation item  data/chat_eval.jsonl           {"id","facet","conversation","context":[messages],"reply"}
   candidate reply  eval/replies/<variant>.jsonl   {"id","sample","reply", generation settings…}
   variant          variants.json                  {"lab","base_model","base_path","chat_template","variants":[…]}
+  search log       search/trials.json             every blend the search tried, its dev fidelity and the best
   tune manifest    tuned/<name>/tune_manifest.json the lineage of a preference-tuned adapter (TuneManifest)
   scores           eval/scores.json               what persona-eval measured (evaluate/score.py builds it)
   vote             arena.db                       workspace/votes.py (SQLite or PostgreSQL)
@@ -41,6 +42,38 @@ def my_reply(sample: dict[str, Any]) -> str | None:
     if not messages or messages[-1].get("role") != "assistant" or not isinstance(messages[-1].get("content"), str):
         return None
     return messages[-1]["content"]
+
+
+# The dev slice: the latest of my training replies by time. The metrics fit nothing on it (the composite's
+# weights are fitted on controls built from it), and the blend search scores its trials on it; when the
+# search is on, training leaves it out too, so no trial is scored on contexts its adapters learned.
+DEV_FRACTION, DEV_MAX, DEV_MIN_TRAIN = 0.15, 400, 60
+
+
+def replies_by_time(path: Path, limit: int = 50_000) -> list[tuple[dict[str, Any], int]]:
+    """(sample, line number) of the first ``limit`` samples ending in my reply, canaries left out, in time
+    order when every sample has a time (ties in file order)."""
+    samples = []
+    for number, row in iter_training_samples(path):
+        messages = row["messages"]
+        if row.get("canary") or not messages or messages[-1].get("role") != "assistant":
+            continue
+        samples.append((row, number))
+        if len(samples) >= limit:
+            break
+    if samples and all(row.get("ts") for row, _ in samples):
+        samples.sort(key=lambda pair: (str(pair[0]["ts"]), pair[1]))
+    return samples
+
+
+def dev_size(n: int) -> int:
+    return min(DEV_MAX, int(n * DEV_FRACTION)) if n >= DEV_MIN_TRAIN else 0
+
+
+def dev_ids(path: Path) -> set[str]:
+    """The ids of the dev slice of a training file (see ``replies_by_time``)."""
+    samples = replies_by_time(path)
+    return {str(row.get("id")) for row, _ in samples[len(samples) - dev_size(len(samples)):]}
 
 
 # ------------------------------------------------------------------------------------- evaluation item
@@ -126,7 +159,7 @@ def cached_first_replies(workspace: Workspace) -> dict[str, dict[str, str]]:
 
 # ------------------------------------------------------------------------------------- variant registry
 
-VariantKind = Literal["base", "prompted", "adapter", "blend"]
+VariantKind = Literal["base", "prompted", "retrieval", "adapter", "blend"]
 
 
 class Variant(BaseModel):
@@ -219,6 +252,48 @@ def load_registry(workspace: Workspace) -> dict[str, Any]:
 def write_registry_file(workspace: Workspace, registry: dict[str, Any]) -> None:
     Registry.model_validate(registry)  # a writer bug fails here, not in the reader of the next stage
     write_json_atomic(workspace.variants, registry)
+
+
+# ------------------------------------------------------------------------------------- search log
+
+
+class SearchTrial(BaseModel):
+    number: int
+    name: str
+    fixed: str | None = None  # the config blend this trial reproduces (5:5, 7:2, 9:1…), else proposed by TPE
+    chat_share: float
+    strength: float
+    steps: dict[str, int]
+    applied_weights: dict[str, float]
+    fidelity: float | None = None
+    fidelity_ci: list[float] | None = None
+
+
+class SearchLog(BaseModel):
+    lab: str
+    dev_items: int
+    samples_per_context: int
+    sampler: str
+    trials: list[SearchTrial]
+    best: str | None
+    dev_recommendation: dict[str, Any] | None = None  # paired comparisons of the best with the fixed ratios
+    created: str
+
+
+def write_search_log(workspace: Workspace, log: SearchLog) -> None:
+    write_json_atomic(workspace.search_log, log.model_dump(mode="json"))
+
+
+def read_search_log(workspace: Workspace) -> SearchLog | None:
+    """search/trials.json, or None when the search never ran."""
+    path = workspace.search_log
+    if not path.exists():
+        return None
+    try:
+        return SearchLog.model_validate(read_json(path))
+    except ValidationError as exc:
+        raise ShapeError(f"{path}: not a search log ({exc.errors()[0]['msg']})",
+                         hint="rerun `persona-lab search --config CFG`") from None
 
 
 # ------------------------------------------------------------------------------------- scores

@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 
@@ -63,6 +63,8 @@ from persona_lab.errors import PersonaLabError
 from persona_lab.ratings import WINNERS
 
 STATUSES = ("open", "failed", "voted")
+GROUPS = ("owner", "friends", "strangers")
+"""Who a rater is, for the separate boards: the person, the friends of a private arena, strangers of a public one."""
 MAX_MESSAGE_CHARS = 4000
 MAX_NOTE_CHARS = 2000
 MAX_NAME_CHARS = 100
@@ -111,6 +113,22 @@ class NoTurnsYet(ArenaError):
     pass
 
 
+class VoteCapReached(ArenaError):
+    """The rater has cast the day's allowed votes (``arena.daily_vote_cap``)."""
+
+
+class ConsentRequired(ArenaError):
+    """A chat visitor who has not ticked the consent box: nothing of theirs may be stored."""
+
+
+class TurnLimitReached(ArenaError):
+    """A chat conversation at ``arena.chat.max_turns``."""
+
+
+class UnknownConversation(ArenaError, LookupError):
+    pass
+
+
 class StoreUnavailable(ArenaError):
     """The database could not be reached or stayed locked past the timeout; nothing was stored."""
 
@@ -134,6 +152,16 @@ raters = Table(
     Column("name", String(MAX_NAME_CHARS)),
     Column("is_person", Boolean, nullable=False, default=False),
     _created(),
+)
+
+rater_groups = Table(
+    # Its own table rather than a column of ``raters``: create_all adds a missing table to an existing
+    # arena.db but never a missing column. A rater without a row here is "owner" if is_person, else "friends"
+    # (every arena before groups existed was a private one).
+    "rater_groups", metadata,
+    Column("rater_id", String(32), ForeignKey("raters.id"), primary_key=True),
+    Column("grp", String(16), nullable=False),
+    CheckConstraint(f"grp IN ({', '.join(repr(g) for g in GROUPS)})", name="rater_group"),
 )
 
 battles = Table(
@@ -193,6 +221,42 @@ ratings = Table(
     Column("note", Text),
     _created(),
     CheckConstraint("score BETWEEN 1 AND 5", name="rating_score_1_5"),
+)
+
+
+# The public chat page (persona_lab/arena/chat.py). A visitor row exists only once they ticked the consent
+# box; messages are stored scrubbed (what they typed, private-looking values masked) and replies as shown
+# (after the reply guard), with what the message asked for and what the guard masked.
+chat_visitors = Table(
+    "chat_visitors", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("consented", DateTime(timezone=True), nullable=False),
+    _created(),
+)
+
+chat_conversations = Table(
+    "chat_conversations", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("visitor_id", String(32), ForeignKey("chat_visitors.id"), nullable=False, index=True),
+    Column("variant", String(200), nullable=False),
+    Column("turns", Integer, nullable=False, default=0),
+    _created(),
+    CheckConstraint("turns >= 0", name="chat_turns_nonnegative"),
+)
+
+chat_turns = Table(
+    "chat_turns", metadata,
+    Column("conversation_id", String(32), ForeignKey("chat_conversations.id"), nullable=False),
+    Column("turn", Integer, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("reply", Text, nullable=False),
+    Column("intents", String(200), nullable=False, default=""),  # comma-separated persona_lab.intents kinds
+    Column("masked_real", Integer, nullable=False, default=0),  # values of my real data the guard masked
+    Column("masked_invented", Integer, nullable=False, default=0),  # private-looking values the model made up
+    Column("masked_types", Text, nullable=False, default=""),  # one per masked value, e.g. "ID,ID,PHONE"
+    Column("ai_disclosure", Boolean, nullable=False, default=False),
+    _created(),
+    PrimaryKeyConstraint("conversation_id", "turn", name="chat_turns_pk"),
 )
 
 
@@ -256,9 +320,12 @@ class ArenaStore:
     Thread-safe: each call checks a connection out of the engine's pool and runs one transaction.
     """
 
-    def __init__(self, url: str | URL, *, max_message_chars: int = MAX_MESSAGE_CHARS) -> None:
+    def __init__(self, url: str | URL, *, max_message_chars: int = MAX_MESSAGE_CHARS,
+                 daily_vote_cap: int | None = None) -> None:
+        """``daily_vote_cap``: votes one rater may cast in any 24 hours (None: no cap)."""
         self.url = make_url(url)
         self.max_message_chars = max_message_chars
+        self.daily_vote_cap = daily_vote_cap
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             self.engine: Engine = create_engine(self.url, pool_size=10, max_overflow=20, pool_timeout=60)
@@ -277,19 +344,43 @@ class ArenaStore:
     def for_lab(cls, config: Any, *, must_exist: bool = False) -> ArenaStore | None:
         """The lab's store: ``arena.db_url`` when set, else ``<workspace>/arena.db``. With ``must_exist``, a
         lab without a SQLite file yet gives None instead of creating one (readers such as persona-eval)."""
+        cap = config.arena.daily_vote_cap
         if config.arena.db_url:
-            return cls(config.arena.db_url)
+            return cls(config.arena.db_url, daily_vote_cap=cap)
         path = config.paths.arena_db
         if must_exist and not path.exists():
             return None
-        return cls.for_path(path)
+        return cls.for_path(path, daily_vote_cap=cap)
 
-    def rating_votes(self, include_person: bool | None = None, with_raters: bool = False) -> list[dict[str, str]]:
-        """Votes in the shape the rating maths takes: ``{"model_a", "model_b", "winner"}`` (and ``rater_id``
-        ``with_raters``, for fits checked on raters held out)."""
-        return [{"model_a": v["variant_a"], "model_b": v["variant_b"], "winner": v["winner"],
-                 **({"rater_id": v["rater_id"]} if with_raters else {})}
-                for v in self.votes(include_person=include_person)]
+    def rating_votes(self, include_person: bool | None = None, with_raters: bool = False,
+                     group: str | None = None) -> list[dict[str, Any]]:
+        """Votes in the shape the rating maths takes: ``{"model_a", "model_b", "winner", "len_a", "len_b"}``
+        (characters of each side's replies over the battle's turns, for the style-controlled fit), and
+        ``rater_id`` and ``group`` ``with_raters``. ``group``: only that board's votes (see ``GROUPS``).
+
+        Every vote here is blind: the store takes a vote only on an open battle, and names are shown only
+        after it (``Arena.vote``), so no vote can be cast knowing which variant is which."""
+        if group is not None and group not in GROUPS:
+            raise InvalidInput(f"unknown rater group {group!r}; expected one of: {', '.join(GROUPS)}")
+        lengths = self._reply_lengths()
+        out = []
+        for v in self.votes(include_person=include_person):
+            if group is not None and v["group"] != group:
+                continue
+            len_a, len_b = lengths.get(v["battle_id"], (0, 0))
+            out.append({"model_a": v["variant_a"], "model_b": v["variant_b"], "winner": v["winner"],
+                        "len_a": len_a, "len_b": len_b,
+                        **({"rater_id": v["rater_id"], "group": v["group"]} if with_raters else {})})
+        return out
+
+    def _reply_lengths(self) -> dict[str, tuple[int, int]]:
+        """battle id -> (characters of all A replies, of all B replies), for voted battles."""
+        query = (select(battle_turns.c.battle_id, func.sum(func.length(battle_turns.c.reply_a)),
+                        func.sum(func.length(battle_turns.c.reply_b)))
+                 .join(votes, votes.c.battle_id == battle_turns.c.battle_id)
+                 .group_by(battle_turns.c.battle_id))
+        with self._tx(write=False) as conn:
+            return {battle: (int(a or 0), int(b or 0)) for battle, a, b in conn.execute(query).all()}
 
     @classmethod
     def for_path(cls, path: Path, **kwargs: Any) -> ArenaStore:
@@ -325,11 +416,14 @@ class ArenaStore:
 
     # -------------------------------------------------------------------------------------- raters
 
-    def add_rater(self, name: str | None, is_person: bool) -> str:
+    def add_rater(self, name: str | None, is_person: bool, group: str = "friends") -> str:
         """A new rater id (uuid4 hex). ``is_person``: the person the clones imitate (their votes are
-        reported apart from their friends')."""
+        reported apart, on the "owner" board, whatever ``group`` says); ``group``: "friends" or "strangers"."""
         if not isinstance(is_person, bool):
             raise InvalidInput(f"is_person must be True or False, got {is_person!r}")
+        if group not in GROUPS:
+            raise InvalidInput(f"unknown rater group {group!r}; expected one of: {', '.join(GROUPS)}")
+        group = "owner" if is_person else group
         if name is not None:
             if not isinstance(name, str):
                 raise InvalidInput(f"rater name must be text, got {type(name).__name__}")
@@ -340,6 +434,7 @@ class ArenaStore:
         rater_id = uuid.uuid4().hex
         with self._tx() as conn:
             conn.execute(insert(raters).values(id=rater_id, name=name, is_person=is_person))
+            conn.execute(insert(rater_groups).values(rater_id=rater_id, grp=group))
         return rater_id
 
     def rater(self, rater_id: str) -> dict[str, Any]:
@@ -409,6 +504,7 @@ class ArenaStore:
                     raise BattleFailed("a reply in this battle failed, so it is not counted; start a new battle")
                 if battle["turns"] < 1:
                     raise NoTurnsYet("send a message and read both replies before voting")
+                self._check_vote_cap(conn, rater_id)
                 vote_id = conn.execute(insert(votes).values(
                     battle_id=battle_id, rater_id=rater_id, winner=winner,
                     variant_a=battle["variant_a"], variant_b=battle["variant_b"])).inserted_primary_key[0]
@@ -485,20 +581,90 @@ class ArenaStore:
                                                          score=score, note=note))
         return int(result.inserted_primary_key[0])
 
+    # -------------------------------------------------------------------------------------- chat page
+
+    def add_visitor(self, consented: bool) -> str:
+        """A chat visitor id (uuid4 hex), only for one who ticked the consent box (``ConsentRequired``
+        otherwise): without consent nothing of theirs is stored, not even that they came."""
+        if consented is not True:
+            raise ConsentRequired("tick the box to agree that this conversation is stored (scrubbed) first")
+        visitor_id = uuid.uuid4().hex
+        with self._tx() as conn:
+            conn.execute(insert(chat_visitors).values(id=visitor_id, consented=_now()))
+        return visitor_id
+
+    def open_conversation(self, visitor_id: str, variant: str) -> str:
+        """A new conversation of ``visitor_id`` with ``variant``; its id (uuid4 hex)."""
+        variant = _short(variant, "variant")
+        conversation_id = uuid.uuid4().hex
+        with self._tx() as conn:
+            if conn.execute(select(chat_visitors.c.id).where(chat_visitors.c.id == str(visitor_id))).first() is None:
+                raise ConsentRequired("unknown visitor: tick the consent box again (reload the page)")
+            conn.execute(insert(chat_conversations).values(id=conversation_id, visitor_id=visitor_id,
+                                                           variant=variant, turns=0))
+        return conversation_id
+
+    def add_chat_turn(self, conversation_id: str, message: str, reply: str, *, intents: list[str] = (),
+                      masked_real: int = 0, masked_invented: int = 0, masked_types: list[str] = (),
+                      ai_disclosure: bool = False, max_turns: int | None = None) -> int:
+        """Store one exchange (the message already scrubbed, the reply as shown); its turn number. The turn
+        limit is checked here, under the conversation's row lock, so two tabs cannot pass it together."""
+        message = check_message(message, self.max_message_chars)
+        if not isinstance(reply, str):
+            raise InvalidInput(f"reply must be text, got {type(reply).__name__}")
+        with self._tx() as conn:
+            row = conn.execute(select(chat_conversations).where(chat_conversations.c.id == str(conversation_id))
+                               .with_for_update()).mappings().first()
+            if row is None:
+                raise UnknownConversation(f"unknown conversation {conversation_id!r}; start a new one")
+            if max_turns is not None and row["turns"] >= max_turns:
+                raise TurnLimitReached(f"this conversation reached its {max_turns} turns; start a new one")
+            turn = row["turns"] + 1
+            conn.execute(insert(chat_turns).values(
+                conversation_id=conversation_id, turn=turn, message=message, reply=_clean(reply),
+                intents=",".join(intents), masked_real=int(masked_real), masked_invented=int(masked_invented),
+                masked_types=",".join(sorted(masked_types)), ai_disclosure=bool(ai_disclosure)))
+            conn.execute(update(chat_conversations).where(chat_conversations.c.id == conversation_id)
+                         .values(turns=turn))
+        return turn
+
+    def chat_turns(self) -> list[dict[str, Any]]:
+        """Every stored chat turn, oldest first, with its conversation's visitor and variant; ``intents`` and
+        ``masked_types`` as lists."""
+        query = (select(chat_turns, chat_conversations.c.visitor_id, chat_conversations.c.variant)
+                 .join(chat_conversations, chat_conversations.c.id == chat_turns.c.conversation_id)
+                 .order_by(chat_turns.c.created, chat_turns.c.conversation_id, chat_turns.c.turn))
+        rows = self._rows(query)
+        for row in rows:
+            row["intents"] = [k for k in row["intents"].split(",") if k]
+            row["masked_types"] = [k for k in row["masked_types"].split(",") if k]
+        return rows
+
+    def chat_counts(self) -> dict[str, int]:
+        """visitors (who consented), conversations, turns."""
+        with self._tx(write=False) as conn:
+            return {name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+                    for name, table in (("visitors", chat_visitors), ("conversations", chat_conversations),
+                                        ("turns", chat_turns))}
+
     # -------------------------------------------------------------------------------------- reading
 
     def votes(self, include_person: bool | None = None) -> list[dict[str, Any]]:
-        """Every vote, oldest first: id, battle_id, rater_id, is_person, winner, variant_a, variant_b, turns,
-        created (ISO 8601, UTC). ``include_person``: None = all raters, True = only the person's own votes,
+        """Every vote, oldest first: id, battle_id, rater_id, is_person, group, winner, variant_a, variant_b,
+        turns, created (ISO 8601, UTC). ``include_person``: None = all raters, True = only the person's own votes,
         False = everyone but the person."""
-        query = (select(votes.c.id, votes.c.battle_id, votes.c.rater_id, raters.c.is_person, votes.c.winner,
-                        votes.c.variant_a, votes.c.variant_b, battles.c.turns, votes.c.created)
+        query = (select(votes.c.id, votes.c.battle_id, votes.c.rater_id, raters.c.is_person, rater_groups.c.grp,
+                        votes.c.winner, votes.c.variant_a, votes.c.variant_b, battles.c.turns, votes.c.created)
                  .join(raters, raters.c.id == votes.c.rater_id)
+                 .outerjoin(rater_groups, rater_groups.c.rater_id == votes.c.rater_id)
                  .join(battles, battles.c.id == votes.c.battle_id)
                  .order_by(votes.c.id))
         if include_person is not None:
             query = query.where(raters.c.is_person == include_person)
-        return self._rows(query)
+        rows = self._rows(query)
+        for row in rows:  # raters from before groups existed: the person, or a friend of a private arena
+            row["group"] = row.pop("grp") or ("owner" if row["is_person"] else "friends")
+        return rows
 
     def guesses(self) -> list[dict[str, Any]]:
         """Every guess, oldest first, with the rater's is_person flag."""
@@ -539,6 +705,20 @@ class ArenaStore:
         with self._tx(write=False) as conn:
             rows = conn.execute(query).mappings().all()
         return [{**row, "created": _iso(row["created"])} for row in rows]
+
+    def _check_vote_cap(self, conn: Connection, rater_id: str) -> None:
+        """Refuse a vote beyond ``daily_vote_cap`` in the last 24 hours. Runs inside the vote's transaction,
+        after the battle row is locked; two racing votes of one rater on two battles could both pass on
+        PostgreSQL (different rows locked), so the cap can be exceeded by the number of a rater's tabs, never
+        by more."""
+        if self.daily_vote_cap is None:
+            return
+        since = _now() - timedelta(hours=24)
+        cast = conn.execute(select(func.count()).select_from(votes)
+                            .where(votes.c.rater_id == rater_id, votes.c.created >= since)).scalar_one()
+        if cast >= self.daily_vote_cap:
+            raise VoteCapReached(f"you have cast {cast} votes in the last 24 hours, the most one rater may; "
+                                 "thank you, come back tomorrow")
 
     @staticmethod
     def _need_rater(conn: Connection, rater_id: str) -> None:

@@ -131,7 +131,7 @@ def test_real_or_clone_round_and_rating_are_stored(arena_app):
     (rating,) = store.ratings()
     assert rating["score"] == 4 and rating["variant"] == "chat72"
     board = client.predict(api_name="/leaderboard")
-    assert board.count("No votes yet.") == 2  # friends' and the person's tables
+    assert board.count("No votes yet.") == 3  # the person's, friends' and strangers' boards
     assert f"| chat72 | {'100%' if fooled else '0%'} (" in board and "| chat72 | 4.00 | 1 |" in board
 
 

@@ -36,8 +36,7 @@ def test_cat_blend_delta_is_the_exact_weighted_sum_and_reload_reproduces_logits(
     lab.blends = [spec]
     (entry,) = build_all(lab)
     assert entry["rank"] == 6 and entry["exact"] and entry["applied_weights"] == {"chat": 7 / 9, "blog": 2 / 9}
-    model = load_parents(lab, {"chat": (Path(entry["parent_paths"]["chat"]), 0),
-                               "blog": (Path(entry["parent_paths"]["blog"]), 0)})
+    model = load_parents(lab, {"chat": Path(entry["parent_paths"]["chat"]), "blog": Path(entry["parent_paths"]["blog"])})
     model.load_adapter(entry["path"], adapter_name="chat72")
     chat, blog, blend = deltas(model, "chat"), deltas(model, "blog"), deltas(model, "chat72")
     assert set(blend) == set(chat) and len(blend) == 6  # 2 layers x 3 modules
@@ -71,10 +70,10 @@ def test_normalize_flag_and_checkpoint_steps(lab):
 def test_registry_lists_every_variant_with_lineage(lab):
     registry = run_blend(lab)
     names = [v["name"] for v in registry["variants"]]
-    assert names == ["base", "prompted", "chat", "blog", "chat55", "chat72", "chat91"]
+    assert names == ["base", "prompted", "retrieval", "chat", "blog", "chat55", "chat72", "chat91"]
     prompted = registry["variants"][1]
     assert "阿澈" in prompted["system_prompt"] and "Some of your real replies" in prompted["system_prompt"]
-    blend = registry["variants"][5]
+    blend = registry["variants"][6]
     assert blend["parents"] == ["chat", "blog"] and blend["weights"] == {"chat": 7, "blog": 2}
     assert load_registry(lab.paths) == registry
     assert (Path(blend["path"]) / "adapter_model.safetensors").exists()

@@ -103,4 +103,34 @@ def test_arena_votes_for_the_weight_fit_carry_their_raters(tmp_path: Path):
     assert [(v["model_a"], v["model_b"], v["winner"]) for v in votes] == [("chat91", "chat72", "model_a"),
                                                                            ("chat55", "chat72", "tie")]
     assert len({v["rater_id"] for v in votes}) == 2 and all(v["rater_id"] for v in votes)
-    assert arena_votes(config) == [{k: v[k] for k in ("model_a", "model_b", "winner")} for v in votes]
+    assert arena_votes(config) == [{k: v[k] for k in ("model_a", "model_b", "winner", "len_a", "len_b")}
+                                   for v in votes]
+
+
+def test_agreement_uses_ratings_at_equal_length():
+    """Raters here prefer the longer reply and the weakest variant writes the longest: the plain ranking is
+    upside down, so a metric matching the true order would look wrong against it. The agreement uses the
+    style-controlled ratings, which recover the true order (chat72 > chat91 > chat55 > base)."""
+    import math
+
+    import numpy as np
+
+    from persona_lab.ratings import bradley_terry
+
+    truth = {"chat72": 0.9, "chat91": 0.3, "chat55": -0.3, "base": -0.9}
+    mean_length = {"chat72": 15, "chat91": 30, "chat55": 60, "base": 120}
+    rng = np.random.default_rng(0)
+    votes = []
+    for _ in range(1200):
+        a, b = (str(x) for x in rng.choice(list(truth), 2, replace=False))
+        la, lb = (max(1, int(mean_length[v] * rng.lognormal(0, 0.6))) for v in (a, b))
+        p = 1 / (1 + math.exp(-(truth[a] - truth[b] + 6.0 * (la - lb) / (la + lb))))
+        votes.append({"model_a": a, "model_b": b, "winner": "model_a" if rng.random() < p else "model_b",
+                      "len_a": la, "len_b": lb})
+    plain = bradley_terry(votes)
+    assert max(plain, key=plain.get) == "base"  # length wins the plain board
+    result = agreement(SCORES, votes)
+    assert result["bt_method"] == "style-controlled" and result["length_coef"] > 1
+    assert result["metrics"]["fidelity"]["kendall_tau"] == 1.0
+    assert list(result["bt_ratings"]) == ["chat72", "chat91", "chat55", "base"]
+    assert sorted(result["bt_ratings"], key=result["bt_ratings"].get, reverse=True) == SCORES["ranking"]

@@ -141,3 +141,22 @@ def test_report_rerendered_from_its_folder_masks_exactly_as_the_run_did(persona_
     assert eval_main(["report", str(out)]) == 0  # no --config: the folder alone
     assert (out / "report.md").read_text("utf-8") == shown
     assert contact not in (out / "report.html").read_text("utf-8")
+
+
+def test_a_blend_is_recommended_only_above_the_retrieval_baseline(persona_files):
+    """The same replies as a blend and as the retrieval variant: the blend is above other_person but not
+    above copying me, so nothing is recommended; without the retrieval variant the same blend is."""
+    from persona_lab.evaluate.profile import load_profile
+    from persona_lab.evaluate.score import score
+    from persona_lab.workspace.shapes import read_eval_items
+
+    profile = load_profile(persona_files["train"])
+    items = read_eval_items(persona_files["refs"])
+    mine = {item.id: item.reply for item in items}
+    both = score(profile, items, {"chat72": mine, "retrieval": mine}, n_boot=60,
+                 kinds={"chat72": "blend", "retrieval": "retrieval"})
+    rec = both.scores["recommendation"]
+    assert rec["winner"] is None and rec["not_above_baseline"] == ["retrieval"]
+    assert "most similar past context" in rec["reason"]
+    alone = score(profile, items, {"chat72": mine}, n_boot=60, kinds={"chat72": "blend"})
+    assert alone.scores["recommendation"]["winner"] == "chat72"

@@ -37,7 +37,7 @@ def test_serve_command_answers_the_openai_client_for_every_variant(served_lab, e
             time.sleep(0.2)
         client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused")
         names = [m.id for m in client.models.list()]
-        assert names == ["base", "prompted", "chat", "blog", "chat55", "chat72", "chat91"]
+        assert names == ["base", "prompted", "retrieval", "chat", "blog", "chat55", "chat72", "chat91"]
         message = [{"role": "user", "content": "在吗"}]
         served = {}
         for name in names:

@@ -81,6 +81,7 @@ def test_dpo_pairs_from_votes_are_exactly_the_decisive_turns(arena):
     assert sum(built.read.values()) == sum(built.used.values()) + sum(built.dropped.values())
     assert built.dropped == {"tie": 1, "tie (bothbad)": 1, "vote without a new pair": 1}
     assert built.dropped_rows == {"duplicate pair": 1}
+    assert built.summary()["used_votes_by_group"] == {"friends": 1, "owner": 1}  # me: the "owner" board
 
 
 def test_kto_examples_from_votes_guesses_and_ratings(arena):

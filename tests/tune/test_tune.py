@@ -97,9 +97,9 @@ def test_dpo_from_votes_grows_the_margin_on_held_out_battles(served_lab):
 
 
 def test_errors_name_the_problem_and_what_is_needed(served_lab):
-    with pytest.raises(TuneError, match=r"unknown variant 'nope'. Available: base, prompted, chat"):
+    with pytest.raises(TuneError, match=r"unknown variant 'nope'. Available: base, prompted, retrieval, chat"):
         run_tune(served_lab, "nope", "spin", say=lambda _: None)
-    with pytest.raises(TuneError, match=r"'prompted' is of kind 'prompted', which has no LoRA adapter.*chat, blog"):
+    with pytest.raises(TuneError, match=r"'prompted' is of kind 'prompted', which has no LoRA adapter.*: chat, blog"):
         run_tune(served_lab, "prompted", "spin", say=lambda _: None)
     with pytest.raises(TuneError, match=r"no arena yet .* need at least 8 usable pairs"):
         run_tune(served_lab, "chat", "dpo", say=lambda _: None)

@@ -1,7 +1,8 @@
 """Failure modes, counted only beyond my own rate, and private-looking strings in replies.
 
 failures (the composite's gate): per reply,
-  ai_disclaimer  "as an AI language model" / "作为一个人工智能" answers
+  ai_disclaimer  "as an AI language model" / "作为一个大语言模型" answers (persona_lab.intents, the same detector
+                 the public chat page counts self-disclosures with)
   repetition     wheel-spinning: the share of repeated word 3-grams (Latin text) or character 4-grams (CJK)
                  above the 99th percentile of my own training replies of similar length — so a long reply of
                  mine that happens to repeat a phrase is not a failure, and the rule does not measure length
@@ -22,12 +23,9 @@ from collections import Counter
 
 import numpy as np
 
+from persona_lab.intents import AI_DISCLOSURE as AI_DISCLAIMER  # one detector, shared with the chat page
 from persona_lab.privacy import Scrubber
 
-AI_DISCLAIMER = re.compile(
-    r"as an ai|ai language model|language model|i'?m an ai|i am an ai|as a large|i don'?t have personal|"
-    r"作为一个?(?:人工智能|ai|AI|语言模型|大语言模型)|我是一个?(?:人工智能|AI|ai|语言模型|助手)|我只是一个?(?:程序|AI|模型)",
-    re.IGNORECASE)
 FAILURES = ["ai_disclaimer", "repetition", "duplicate", "empty"]
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
