@@ -26,6 +26,7 @@ from persona_lab.config import BlendSpec, LabConfig
 from persona_lab.errors import PersonaLabError
 from persona_lab.progress import quiet_library_progress
 from persona_lab.registries import MERGE_METHODS
+from persona_lab.workspace import SOURCES
 from persona_lab.workspace.shapes import read_tune_manifest
 
 
@@ -87,8 +88,10 @@ def parent_folder(config: LabConfig, spec: BlendSpec, parent: str) -> tuple[Path
             raise BlendError(f"blend {spec.name!r}: tuned adapter {parent!r} keeps no checkpoints; drop its step")
         return Path(tuned.adapter), tuned.steps
     if not manifest_path.exists():
+        how = f"`persona-lab train --source {parent}`" if parent in SOURCES else \
+            f"`persona-lab tune` (tune.name: {parent}) or `persona-lab train`"
         raise BlendError(f"blend {spec.name!r} names adapter {parent!r}, which was never trained "
-                         f"(no {manifest_path}); run `persona-lab train --source {parent}`")
+                         f"(no {manifest_path} nor {tuned_manifest}); run {how}")
     manifest = json.loads(manifest_path.read_text("utf-8"))
     step = (spec.steps or {}).get(parent)
     if step is None:
