@@ -182,11 +182,24 @@ def _print_variants(registry: dict) -> None:
         detail = ""
         if v["kind"] == "adapter":
             detail = f"rank {v['rank']}, {v['steps']} steps"
+            if v.get("tuned_from"):
+                detail += f", {v['method']} from {v['tuned_from']}"
         elif v["kind"] == "blend":
             ratio = ":".join(f"{w:g}" for w in v["weights"].values())
             applied = ", ".join(f"{p} x{w:.3g} @step {v['steps'][p]}" for p, w in v["applied_weights"].items())
             detail = f"{'+'.join(v['parents'])} {ratio} ({v['method']}: {applied}), rank {v['rank']}"
         print(f"  {v['name']:<10} {v['kind']:<9} {detail}")
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from persona_lab.tune.stage import run_tune
+
+    result = run_tune(_load(args.config), args.from_variant, args.method, progress=not args.quiet)
+    m = result.manifest
+    print(f"tune {result.name}: {m['method']} from {m['tuned_from']}, {m['steps']} steps on {m['train_examples']} "
+          f"examples ({m['votes']} arena records), held-out margin {m['margin_before']} -> {m['margin_after']} "
+          f"-> {m['adapter']}")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -397,6 +410,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("variants", help="list the variants in the registry")
     p.add_argument("--config", required=True, help="lab config")
     p.set_defaults(func=cmd_variants)
+
+    p = sub.add_parser("tune", help="preference-tune a variant (spin, dpo or kto) into a new variant",
+                       description="TRL DPO/KTO on a variant's LoRA adapter, the variant itself as reference: "
+                                   "spin (my real replies over its own), dpo (arena battle votes) or kto (votes, "
+                                   "guesses, ratings). Writes results/<lab>/tuned/<name>/ and registers "
+                                   "<from>-<method> in variants.json.")
+    p.add_argument("--config", required=True, help="lab config")
+    p.add_argument("--from", dest="from_variant", default=None, help="variant to tune (default tune.from_variant)")
+    p.add_argument("--method", choices=("spin", "dpo", "kto"), default=None, help="default tune.method")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("serve", help="serve every variant (OpenAI-compatible API)",
                        description="local: the embedded engine (transformers + peft, every variant on one base) "

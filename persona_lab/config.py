@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from persona_lab.errors import PersonaLabError
 from persona_lab.registries import COMPOSITE_METRICS, ENGINES, IMPORTERS, MERGE_METHODS, check_name
@@ -297,6 +297,48 @@ class SearchSettings(Strict):
         return value
 
 
+class TuneSettings(Strict):
+    """Preference tuning of one adapter variant into a new one (``persona-lab tune``; persona_lab/tune/)."""
+
+    enabled: bool = Field(False, description="Run the tune stage in `persona-lab run` (off by default).")
+    from_variant: str = Field("chat", description="Registry variant to tune (an adapter or a blend).")
+    method: Literal["spin", "dpo", "kto"] = Field(
+        "spin", description="spin: my real reply over the variant's own; dpo: arena battle votes; "
+                            "kto: votes, 'Real or clone?' guesses and 1-5 ratings.")
+    name: str | None = Field(None, description="Name of the tuned variant; default '<from>-<method>'.")
+    iterations: int = Field(1, ge=1, le=10, description="SPIN rounds; each generates rejected replies with the "
+                                                        "previous round's model and uses it as the reference.")
+    pairs: int = Field(32, ge=2, description="SPIN: training contexts sampled (seeded) per round, held-out ones "
+                                             "included.")
+    steps: int = Field(8, gt=0, description="Optimiser steps per round (SmolLM2-135M, 2-core CPU: ~25 s a step).")
+    lr: float = Field(1e-4, gt=0, description="Learning rate (constant after a short warm-up).")
+    beta: float = Field(0.1, gt=0, description="DPO/KTO beta: how far the tuned model may move from its parent.")
+    batch_size: int = Field(4, ge=2, description="Pairs (or KTO examples) per step; KTO needs 2+.")
+    max_length: int = Field(128, ge=32, description="Prompt + reply tokens; the oldest context is cut first.")
+    max_new_tokens: int = Field(48, gt=0, description="SPIN: length cap of the variant's own replies.")
+    temperature: float = Field(0.7, ge=0, description="SPIN: sampling temperature of the variant's own replies.")
+    held_out: float = Field(0.25, gt=0, lt=1, description="Share of pairs (whole conversations for votes) kept "
+                                                          "out of training to measure the margin.")
+    min_examples: int = Field(8, ge=2, description="dpo/kto: fewest usable pairs/examples before training starts.")
+    desirable_rating: int = Field(4, ge=1, le=5, description="kto: a rating at or above this is desirable.")
+    undesirable_rating: int = Field(2, ge=1, le=5, description="kto: a rating at or below this is undesirable; "
+                                                               "between the two it is dropped.")
+    seed: int | None = Field(None, description="Seed of sampling, generation and training; defaults to the lab seed.")
+
+    @model_validator(mode="after")
+    def _ratings_ordered(self) -> TuneSettings:
+        if self.undesirable_rating >= self.desirable_rating:
+            raise ValueError("tune.undesirable_rating must be below tune.desirable_rating")
+        return self
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, value: str | None) -> str | None:
+        if value is not None and not LAB_NAME.match(value):
+            raise ValueError("use letters, digits, '-', '_' or '.' (it names a folder and a variant)")
+        return value
+
+
 class LabConfig(Strict):
     name: str = Field(description="Lab name; the workspace is results/<name>/.")
     me: list[str] = Field(default_factory=list, description="My names and ids in the exports (several allowed).")
@@ -320,6 +362,7 @@ class LabConfig(Strict):
     serve: ServeSettings = Field(default_factory=ServeSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     arena: ArenaSettings = Field(default_factory=ArenaSettings)
+    tune: TuneSettings = Field(default_factory=TuneSettings)
     workspace: Path | None = Field(None, description="Defaults to results/<name> under the current directory.")
 
     # Set by load_config, not by the YAML: where relative paths are anchored.

@@ -26,6 +26,8 @@ from persona_lab.config import BlendSpec, LabConfig
 from persona_lab.errors import PersonaLabError
 from persona_lab.progress import quiet_library_progress
 from persona_lab.registries import MERGE_METHODS
+from persona_lab.workspace import SOURCES
+from persona_lab.workspace.shapes import read_tune_manifest
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,20 @@ def blend_weights(spec: BlendSpec) -> dict[str, float]:
 
 
 def parent_folder(config: LabConfig, spec: BlendSpec, parent: str) -> tuple[Path, int]:
-    """The adapter folder (final, or the checkpoint at the requested step) and its step."""
+    """The adapter folder (final, or the checkpoint at the requested step) and its step. A preference-tuned
+    variant (`persona-lab tune`, tuned/<name>/) is a parent too, by its name; it keeps no checkpoints."""
     manifest_path = config.paths.adapter_manifest(parent)
+    tuned_manifest = config.paths.tune_manifest(parent)
+    if not manifest_path.exists() and tuned_manifest.exists():
+        tuned = read_tune_manifest(tuned_manifest)
+        if (spec.steps or {}).get(parent) is not None:
+            raise BlendError(f"blend {spec.name!r}: tuned adapter {parent!r} keeps no checkpoints; drop its step")
+        return Path(tuned.adapter), tuned.steps
     if not manifest_path.exists():
+        how = f"`persona-lab train --source {parent}`" if parent in SOURCES else \
+            f"`persona-lab tune` (tune.name: {parent}) or `persona-lab train`"
         raise BlendError(f"blend {spec.name!r} names adapter {parent!r}, which was never trained "
-                         f"(no {manifest_path}); run `persona-lab train --source {parent}`")
+                         f"(no {manifest_path} nor {tuned_manifest}); run {how}")
     manifest = json.loads(manifest_path.read_text("utf-8"))
     step = (spec.steps or {}).get(parent)
     if step is None:

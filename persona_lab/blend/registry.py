@@ -7,6 +7,7 @@ Serving, the arena and the evaluation read this file and nothing else to know wh
   retrieval the reply I actually gave to the most similar past context of the training split (no model:
             serve/retrieval.py): the "copy me" baseline every trained variant must beat
   chat/blog the source adapters
+  <tuned>   preference-tuned adapters (`persona-lab tune`): kind "adapter" with ``tuned_from``/``method``
   <blends>  weighted blends of the adapters
 The file is replaced atomically, so a reader never sees a half-written registry.
 """
@@ -24,7 +25,12 @@ from persona_lab.serve.retrieval import read_memories
 from persona_lab.text import distinctive_terms, percentile
 from persona_lab.workspace import SOURCES
 from persona_lab.workspace.files import read_json
-from persona_lab.workspace.shapes import iter_training_samples, my_reply, write_registry_file
+from persona_lab.workspace.shapes import (
+    iter_training_samples,
+    my_reply,
+    tuned_variant_entries,
+    write_registry_file,
+)
 
 
 def persona_prompt(config: LabConfig, examples: int = 8) -> str:
@@ -93,6 +99,7 @@ def write_registry(config: LabConfig, blends: list[dict[str, Any]] | None = None
         entry = adapter_entry(config, source)
         if entry:
             variants.append(entry)
+    variants += tuned_variant_entries(config.paths)  # tuned adapters on disk (tune also registers its own at once)
     variants += blend_entries(config) if blends is None else blends
     registry = {
         "lab": config.name, "base_model": config.base_model, "base_path": base.path,

@@ -239,7 +239,7 @@ def _bare_scrubber_mask() -> Callable[[str], str]:
 def markdown(result: ScoreResult, title: str, samples: int, mask, has_style_plot: bool = True) -> str:
     s = result.scores
     lines = [f"# {title}", ""]
-    lines += _summary(s) + _ranking(s) + _weights(s) + _facets(s) + _style(s, has_style_plot) + _failures(s)
+    lines += _summary(s) + _ranking(s) + _tuned(s) + _weights(s) + _facets(s) + _style(s, has_style_plot) + _failures(s)
     lines += _content(s) + _search(s) + _judge(s)
 
     if "privacy_probes" in s:
@@ -307,6 +307,26 @@ def _ranking(s: dict[str, Any]) -> list[str]:
                          f"{c['share_ahead']:.0%} | {'yes' if c['separated'] else 'no'} |")
         lines.append("")
     return lines
+
+
+def _tuned(s: dict[str, Any]) -> list[str]:
+    """Tuned variants vs their parents (registry lineage ``tuned_from``); nothing when there are none."""
+    rows = s.get("tuned_vs_parent") or {}
+    if not rows:
+        return []
+    lines = ["## Tuned variants vs their parents", "",
+             ("Paired composite difference (tuned minus parent) on the contexts both answered, 95% BCa interval; "
+              "\"beat\" only when the whole interval is above 0."), "",
+             "| tuned | parent | difference | interval | replicates ahead | contexts | verdict |",
+             "|---|---|---:|---|---:|---:|---|"]
+    for name, row in rows.items():
+        lines.append(f"| {name} | {row['parent']} | {_fmt(row['difference'])} | {_fmt(row['ci'][0])} to "
+                     f"{_fmt(row['ci'][1])} | {row['share_ahead']:.0%} | {row['n']} | {row['verdict']} |")
+    seen = {name: row["eval_items_trained"] for name, row in rows.items() if row.get("eval_items_trained")}
+    if seen:
+        lines += ["", "Trained on feedback about held-out items (kto on guesses and ratings), so not held out there: "
+                  + ", ".join(f"{name} ({n} items)" for name, n in seen.items()) + "."]
+    return lines + [""]
 
 
 def _weights(s: dict[str, Any]) -> list[str]:

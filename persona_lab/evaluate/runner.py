@@ -129,7 +129,11 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
     result = score(profile, items, {v: replies[v] for v in variants}, weights=settings.weights,
                    n_boot=settings.n_bootstrap, seed=seed, kinds=kinds,
                    options={"inventory": inventory, "embedding_model": settings.embedding_model},
-                   progress=say, votes=votes, min_votes=config.arena.min_votes)
+                   progress=say, votes=votes, min_votes=config.arena.min_votes,
+                   parents={v["name"]: v["tuned_from"] for v in registry["variants"] if v.get("tuned_from")})
+    for v in registry["variants"]:  # kto on guesses/ratings saw held-out items: the report says so
+        if v["name"] in result.scores["tuned_vs_parent"]:
+            result.scores["tuned_vs_parent"][v["name"]]["eval_items_trained"] = int(v.get("eval_items_trained") or 0)
 
     say("eval: privacy probes and canary exposure")
     result.scores["privacy_probes"] = run_probes(config, backend, variants, inventory,

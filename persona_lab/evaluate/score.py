@@ -12,6 +12,8 @@ compared on the contexts both have replies for. The recommendation takes the bes
 (blends, else every variant) and calls it separable only if, with the level Bonferroni-corrected for the
 comparisons made, its paired difference from every other pool member, from other_person and from the
 ``retrieval`` variant (my real reply to the most similar past context: the "copy me" baseline) is above 0.
+A preference-tuned variant (registry lineage ``tuned_from``) is also compared with its parent: the paired
+composite difference on the same contexts with its 95% interval, and "beat" / "worse" / "not separable".
 """
 
 from __future__ import annotations
@@ -207,10 +209,12 @@ def interval(stat: dict[str, Any], alpha: float = ALPHA) -> list[float]:
 def score(profile: Profile, items: list[EvalItem], candidates: dict[str, dict[str, list[str] | str]], *,
           weights: dict[str, float] | None = None, options: dict[str, Any] | None = None, n_boot: int = 200,
           seed: int = 0, kinds: dict[str, str] | None = None, progress=None,
-          votes: list[dict[str, Any]] | None = None, min_votes: int = 30) -> ScoreResult:
+          votes: list[dict[str, Any]] | None = None, min_votes: int = 30,
+          parents: dict[str, str] | None = None) -> ScoreResult:
     """Score ``candidates`` (name -> item id -> reply or list of sampled replies) and the controls. With
     ``votes`` (the arena's, each with model_a, model_b, winner, rater_id) and at least ``min_votes`` decisive
-    ones between scored variants, the weights the config leaves open are fitted to them (weights.py)."""
+    ones between scored variants, the weights the config leaves open are fitted to them (weights.py).
+    ``parents``: tuned variant -> the variant it was tuned from (the registry's ``tuned_from``)."""
     say = progress or (lambda message: None)
     if len(items) < MIN_ITEMS:
         raise EvalInputError(f"{len(items)} evaluation items: at least {MIN_ITEMS} are needed for intervals")
@@ -240,6 +244,7 @@ def score(profile: Profile, items: list[EvalItem], candidates: dict[str, dict[st
     if dev is not None and votes:
         basis = _fit_to_votes(scoring, dev, list(candidates), votes, min_votes, say)
     scores = _assemble(scoring, profile, list(candidates), controls, notes, kinds or {}, basis, say)
+    scores["tuned_vs_parent"] = tuned_vs_parent(scoring, parents or {})
     replies = {name: {item.id: samples for item, samples in zip(items, all_candidates[name]) if samples}
                for name in all_candidates}
     return ScoreResult(scores, replies, items, notes)
@@ -432,6 +437,25 @@ def recommend(scoring: Scoring, ranking: list[str], entries: dict[str, Any], low
         reason = (f"no variant separable: {winner} leads, but is not separated from {', '.join(tied)} ({level})")
     return {"winner": winner if separable else None, "leader": winner, "separable": separable, "pool": pool,
             "tied_with_leader": tied, "not_above_baseline": copied, "comparisons": comparisons, "alpha_per_comparison": alpha, "reason": reason}
+
+
+def tuned_vs_parent(scoring: Scoring, parents: dict[str, str]) -> dict[str, Any]:
+    """Each scored tuned variant against its scored parent: the paired composite difference (tuned minus
+    parent, the same statistic as the recommendation's comparisons) with its 95% BCa interval. One planned
+    comparison per tuned variant, so no Bonferroni correction; "beat" needs the whole interval above 0."""
+    everything = np.ones(scoring.items.n, dtype=bool)
+    out = {}
+    for tuned, parent in sorted(parents.items()):
+        if tuned not in scoring.rows or parent not in scoring.rows:
+            continue
+        stat = scoring.paired(tuned, parent, everything)
+        low_bound, high_bound = interval(stat)
+        verdict = "beat its parent" if low_bound > 0 else "worse than its parent" if high_bound < 0 else \
+            "not separable from its parent"
+        out[tuned] = {"parent": parent, "difference": stat["point"], "ci": [low_bound, high_bound],
+                      "share_ahead": float(np.nanmean(stat["boot"] > 0)), "verdict": verdict,
+                      "n": int((scoring.present[tuned].any(axis=1) & scoring.present[parent].any(axis=1)).sum())}
+    return out
 
 
 def write_scores(result: ScoreResult, out_dir: Path) -> Path:

@@ -3,6 +3,7 @@
     data/        ingest: messages, chat_train, chat_eval, blog_train, reports, DATA_CARD.md, canaries
     adapters/    train: one folder per source (checkpoint-N/, final/, manifest.json)
     blends/      blend: one folder per blend; variants.json beside them is the registry
+    tuned/       tune: one folder per tuned variant (adapter/, tune_manifest.json, pairs.jsonl, tune_log.jsonl)
     eval/        eval: replies/<variant>.jsonl (the reply cache), scores.json, report.md/html, plots
     arena.db     arena: votes (SQLite; PostgreSQL when arena.db_url is set)
     run_manifest.json  the loop's record of what each stage read and wrote
@@ -135,6 +136,29 @@ class Workspace:
     @property
     def variants(self) -> Path:
         return self.root / "variants.json"
+
+    # -------------------------------------------------------------------------------- tuned/ (tune)
+    @property
+    def tuned_root(self) -> Path:
+        return self.root / "tuned"
+
+    def tuned(self, name: str) -> Path:
+        """One tuned variant's folder."""
+        return self.tuned_root / name
+
+    def tuned_adapter(self, name: str) -> Path:
+        """The tuned adapter (a standard PEFT folder; what serving and blends load)."""
+        return self.tuned(name) / "adapter"
+
+    def tune_manifest(self, name: str) -> Path:
+        return self.tuned(name) / "tune_manifest.json"
+
+    def tune_pairs(self, name: str) -> Path:
+        """The preference data the run used (pairs or KTO examples), each marked train or held-out."""
+        return self.tuned(name) / "pairs.jsonl"
+
+    def tune_log(self, name: str) -> Path:
+        return self.tuned(name) / "tune_log.jsonl"
 
     # -------------------------------------------------------------------------------- eval/
     @property

@@ -6,6 +6,7 @@
   candidate reply  eval/replies/<variant>.jsonl   {"id","sample","reply", generation settings…}
   variant          variants.json                  {"lab","base_model","base_path","chat_template","variants":[…]}
   search log       search/trials.json             every blend the search tried, its dev fidelity and the best
+  tune manifest    tuned/<name>/tune_manifest.json the lineage of a preference-tuned adapter (TuneManifest)
   scores           eval/scores.json               what persona-eval measured (evaluate/score.py builds it)
   vote             arena.db                       workspace/votes.py (SQLite or PostgreSQL)
 """
@@ -178,6 +179,58 @@ class Registry(BaseModel):
     base_path: str
     chat_template: str | None = None
     variants: list[Variant]
+
+
+class TuneManifest(BaseModel):
+    """What ``persona-lab tune`` wrote about one tuned adapter: its lineage, data and held-out margins."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+    tuned_from: str
+    parent_kind: str
+    parent_path: str
+    method: Literal["spin", "dpo", "kto"]
+    adapter: str
+    rank: int
+    iterations: int
+    steps: int
+    data_hash: str
+    train_examples: int
+    held_out_examples: int
+    votes: int  # arena records (votes, guesses, ratings) the data came from; 0 for spin
+    margin_before: float | None
+    margin_after: float | None
+    created: str
+
+
+def read_tune_manifest(path: Path) -> TuneManifest:
+    try:
+        return TuneManifest.model_validate(read_json(path))
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        raise ShapeError(f"{path}: not a tune manifest ({where})",
+                         hint="re-run `persona-lab tune --config CFG`") from None
+
+
+def tuned_variant_entry(manifest: TuneManifest) -> dict[str, Any]:
+    """A tuned adapter's registry entry: kind "adapter" (every engine serves and blends it as one), with its
+    lineage in ``tuned_from``/``method`` (the evaluation compares it with ``tuned_from``)."""
+    return {"name": manifest.name, "kind": "adapter", "path": manifest.adapter, "rank": manifest.rank,
+            "tuned_from": manifest.tuned_from, "method": manifest.method, "iterations": manifest.iterations,
+            "steps": manifest.steps, "data_hash": manifest.data_hash, "votes": manifest.votes,
+            "train_examples": manifest.train_examples, "held_out_margin_before": manifest.margin_before,
+            "held_out_margin_after": manifest.margin_after,
+            "eval_items_trained": len(getattr(manifest, "eval_items_used", None) or []),
+            "created": manifest.created}
+
+
+def tuned_variant_entries(workspace: Workspace) -> list[dict[str, Any]]:
+    """The registry entries of every tuned adapter on disk, by name."""
+    if not workspace.tuned_root.exists():
+        return []
+    return [tuned_variant_entry(read_tune_manifest(workspace.tune_manifest(folder.name)))
+            for folder in sorted(workspace.tuned_root.iterdir())
+            if workspace.tune_manifest(folder.name).exists()]
 
 
 def load_registry(workspace: Workspace) -> dict[str, Any]:
