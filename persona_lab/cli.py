@@ -18,7 +18,7 @@ from pathlib import Path
 from persona_lab.workspace.paths import SOURCES, ReportFolder
 
 DEMO_CONFIG = "configs/demo.yaml"
-RUN_STAGES = ("ingest", "train", "blend", "search", "eval")  # persona_lab/loop.py's STAGES (a test keeps them equal)
+RUN_STAGES = ("ingest", "train", "blend", "search", "tune", "eval")  # persona_lab/loop.py's STAGES (a test keeps them equal)
 
 
 def _fail(message: str, code: int = 1, hint: str = "") -> int:
@@ -194,12 +194,15 @@ def _print_variants(registry: dict) -> None:
 def cmd_tune(args: argparse.Namespace) -> int:
     from persona_lab.tune.stage import run_tune
 
-    result = run_tune(_load(args.config), args.from_variant, args.method, progress=not args.quiet)
+    _print_tune(run_tune(_load(args.config), args.from_variant, args.method, progress=not args.quiet))
+    return 0
+
+
+def _print_tune(result) -> None:
     m = result.manifest
     print(f"tune {result.name}: {m['method']} from {m['tuned_from']}, {m['steps']} steps on {m['train_examples']} "
           f"examples ({m['votes']} arena records), held-out margin {m['margin_before']} -> {m['margin_after']} "
           f"-> {m['adapter']}")
-    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -331,6 +334,8 @@ def _print_stage(config, outcome) -> None:
         print(f"registry: {config.paths.variants}")
     elif outcome.stage == "search" and not outcome.skipped:
         _print_search(outcome.detail)
+    elif outcome.stage == "tune" and not outcome.skipped:
+        _print_tune(outcome.detail)
     elif outcome.stage == "eval":
         if not outcome.skipped:
             _print_scores(outcome.detail.scores)
@@ -460,8 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("run", help="the whole loop for a lab: ingest, train, blend, evaluate",
-                       description="Run every stage of a lab in order (ingest, train, blend, search when "
-                                   "search.enabled, eval). Each "
+                       description="Run every stage of a lab in order (ingest, train, blend, search and tune "
+                                   "when enabled, eval). Each "
                                    "stage's input and output hashes go to results/<lab>/run_manifest.json; a "
                                    "stage whose inputs and outputs are unchanged is skipped.")
     p.add_argument("--config", default=DEMO_CONFIG, help=f"lab config (default {DEMO_CONFIG})")

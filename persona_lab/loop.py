@@ -8,6 +8,8 @@ Stages, in order (each declares its inputs, outputs and run in its own package: 
           (the prompted variant's persona prompt is built from it) -> blends/, variants.json
   search  (optional, search.enabled) the adapters' steps, the training file, the search, generation and blend
           settings -> search/ (trials, search/trials.json, the best blend as the variant ``auto``)
+  tune    (optional, tune.enabled) the parent variant's adapter, the training file (spin) or the arena's
+          votes (dpo, kto), the tune settings -> tuned/<from>-<method>/ (a new adapter variant with lineage)
   eval    variants.json, every adapter/blend file, data/, the eval and engine settings, the arena's
           votes -> eval/ (scores.json, report.md/html and plots)
 
@@ -21,7 +23,7 @@ Features and trade-offs:
   * variants.json is derived from what is on disk (base, prompted, retrieval, adapters, blends, auto):
     after the stages that add variants it is rebuilt, and a rebuild with the same variants changes nothing,
     so a later stage adding a variant does not make an earlier one look changed.
-  * an optional stage that is off (search) is skipped and says so; turning it on runs it.
+  * an optional stage that is off (search, tune) is skipped and says so; turning it on runs it.
   * ``until`` stops after a stage. The manifest is written after every stage, so a failure or Ctrl-C keeps
     what finished.
   * skipping is coarse on purpose: within a stage, training reuses an unchanged adapter per source and the
@@ -48,9 +50,10 @@ from persona_lab.ingest.stage import STAGE as INGEST
 from persona_lab.search.stage import STAGE as SEARCH
 from persona_lab.stage import RunContext, Stage
 from persona_lab.train.stage import STAGE as TRAIN
+from persona_lab.tune.stage import STAGE as TUNE
 
-PIPELINE: tuple[Stage, ...] = (INGEST, TRAIN, BLEND, SEARCH, EVAL)
-REGISTRY_STAGES = {BLEND.name, SEARCH.name}  # the stages that add variants; variants.json is rebuilt after them
+PIPELINE: tuple[Stage, ...] = (INGEST, TRAIN, BLEND, SEARCH, TUNE, EVAL)
+REGISTRY_STAGES = {BLEND.name, SEARCH.name, TUNE.name}  # the stages that add variants; variants.json is rebuilt after them
 STAGES = tuple(stage.name for stage in PIPELINE)
 # Optimiser, scheduler and RNG states of checkpoints: large, and not what any later stage reads.
 TRAINER_STATE_SUFFIXES = (".pt", ".pth")

@@ -1,7 +1,7 @@
 """The whole loop on the bundled sample persona with the tiny model: ingest (with blog Q&A and
 scrubbing), train both adapters for a few steps (chat without the dev split), blend 5:5/7:2/9:1, search
 four blends on the dev split (the three fixed ratios, then one proposal) and register the best as `auto`,
-evaluate every variant, report."""
+SPIN-tune the chat adapter into `chat-spin`, evaluate every variant, report."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def test_run_loop_end_to_end_on_the_sample_persona(tmp_path: Path, capsys):
     assert ("recommended:" in out or "no recommendation:" in out) and "report:" in out
     scores = json.loads((tmp_path / "demo" / "eval" / "scores.json").read_text("utf-8"))
     assert set(scores["ranking"]) == {"base", "prompted", "retrieval", "chat", "blog", "chat55", "chat72", "chat91",
-                                      "auto"}
+                                      "auto", "chat-spin"}
+    assert scores["tuned_vs_parent"]["chat-spin"]["parent"] == "chat"
     search = json.loads((tmp_path / "demo" / "search" / "trials.json").read_text("utf-8"))
     assert [t["fixed"] for t in search["trials"]] == ["chat55", "chat72", "chat91", None]
     assert search["dev_items"] == 12 and search["best"] in [t["name"] for t in search["trials"]]
@@ -67,7 +68,7 @@ def test_run_loop_end_to_end_on_the_sample_persona(tmp_path: Path, capsys):
     cached = (tmp_path / "demo" / "eval" / "replies" / "chat72.jsonl").read_text("utf-8").splitlines()
     assert len(cached) == 24  # 12 contexts x 2 samples
     manifest = json.loads((tmp_path / "demo" / "run_manifest.json").read_text("utf-8"))
-    assert list(manifest) == ["blend", "eval", "ingest", "search", "train"] and manifest["eval"]["reason"] == "never run"
+    assert list(manifest) == ["blend", "eval", "ingest", "search", "train", "tune"] and manifest["eval"]["reason"] == "never run"
     assert "## Blend search (dev split)" in report and (tmp_path / "demo" / "eval" / "search.png").exists()
     report_bytes = (tmp_path / "demo" / "eval" / "report.md").read_bytes()
 
@@ -75,7 +76,7 @@ def test_run_loop_end_to_end_on_the_sample_persona(tmp_path: Path, capsys):
     assert main(["run", "--config", str(config), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert [line.split("]")[0] + "]" for line in out.splitlines() if "skipped:" in line] == \
-        ["[ingest]", "[train]", "[blend]", "[search]", "[eval]"], out
+        ["[ingest]", "[train]", "[blend]", "[search]", "[tune]", "[eval]"], out
     assert (tmp_path / "demo" / "eval" / "report.md").read_bytes() == report_bytes
     assert (tmp_path / "demo" / "eval" / "replies" / "chat72.jsonl").read_text("utf-8").splitlines() == cached
     assert "report:" in out and "chat91" in out  # still says where things are
@@ -84,7 +85,7 @@ def test_run_loop_end_to_end_on_the_sample_persona(tmp_path: Path, capsys):
     assert main(["run", "--config", str(config), "--quiet", "--force", "blend"]) == 0
     out = capsys.readouterr().out
     assert "[blend] ran (forced)" in out and "[train] skipped" in out and "[search] skipped" in out
-    assert "[eval] skipped" in out, out
+    assert "[tune] skipped" in out and "[eval] skipped" in out, out
 
     # --force train retrains; seeded, so the same weights come out and no blend is rebuilt
     assert main(["run", "--config", str(config), "--quiet", "--force", "train"]) == 0
@@ -118,7 +119,7 @@ def test_run_loop_names_an_unknown_stage():
     from persona_lab.loop import RunError, RunOptions, run_loop
 
     config = parse_config({"name": "x"}, Path("x.yaml"))
-    with pytest.raises(RunError, match="unknown stage 'scrub'; the stages are ingest, train, blend, search, eval"):
+    with pytest.raises(RunError, match="unknown stage 'scrub'; the stages are ingest, train, blend, search, tune, eval"):
         run_loop(config, RunOptions(force={"scrub"}))
 
 

@@ -28,9 +28,10 @@ def stage_inputs(config: LabConfig, context: RunContext) -> dict[str, Any]:
         run_dir = config.paths.adapter_run(source)
         folders = sorted(run_dir.glob("checkpoint-*")) + [run_dir / "final"]
         adapters[source] = {f.name: adapter_fingerprint(f) for f in folders if f.is_dir()}
-    # tuned adapters (persona-lab tune): a blend may name one, and the registry lists each
-    tuned = {name: adapter_fingerprint(config.paths.tuned_adapter(name))
-             for name in sorted(p.name for p in config.paths.tuned_root.glob("*"))
+    # a tuned adapter (persona-lab tune) a blend names as a parent; only those: the tune stage runs after this
+    # one, so counting every tuned adapter would make each new one rerun the blends next time
+    named = {parent for spec in config.blends for parent in spec.weights} - set(SOURCES)
+    tuned = {name: adapter_fingerprint(config.paths.tuned_adapter(name)) for name in sorted(named)
              if config.paths.tune_manifest(name).exists()}
     return {"adapters": adapters, "tuned": tuned, "chat_train": tree_hashes(config.paths.chat_train),
             **settings_of(config, "blends", "persona_name", "me", "base_model")}

@@ -324,8 +324,9 @@ def _tuned(s: dict[str, Any]) -> list[str]:
                      f"{_fmt(row['ci'][1])} | {row['share_ahead']:.0%} | {row['n']} | {row['verdict']} |")
     seen = {name: row["eval_items_trained"] for name, row in rows.items() if row.get("eval_items_trained")}
     if seen:
-        lines += ["", "Trained on feedback about held-out items (kto on guesses and ratings), so not held out there: "
-                  + ", ".join(f"{name} ({n} items)" for name, n in seen.items()) + "."]
+        lines += ["", "Tuned on feedback about held-out items (kto on real-or-clone guesses and ratings), so scored "
+                  "without them (the contexts column counts what is left): "
+                  + ", ".join(f"{name} ({n} items left out)" for name, n in seen.items()) + "."]
     return lines + [""]
 
 

@@ -95,6 +95,13 @@ def _first(replies: dict[str, dict[str, list[str]]], samples: int) -> dict[str, 
     return {v: {i: r[:samples] for i, r in by_id.items()} for v, by_id in replies.items()}
 
 
+def not_trained_on(replies: dict[str, dict[str, list[str]]],
+                   trained_on: dict[str, set[str]]) -> dict[str, dict[str, list[str]]]:
+    """Each variant's replies without the held-out items it was tuned on (kto learns from guesses and ratings,
+    which are about evaluation items): a variant is never scored on a context it learned from."""
+    return {v: {i: r for i, r in by_id.items() if i not in trained_on.get(v, set())} for v, by_id in replies.items()}
+
+
 def select_items(items: list, limit: int | None, seed: int) -> list:
     """A seeded sample of ``limit`` evaluation items, in their time order (folds go by conversation)."""
     if not limit or len(items) <= limit:
@@ -126,14 +133,16 @@ def run_eval(config, *, variants: list[str] | None = None, n: int | None = None,
     profile = load_profile(config.paths.chat_train, seed=seed)
 
     votes = arena_votes(config, with_raters=True)
-    result = score(profile, items, {v: replies[v] for v in variants}, weights=settings.weights,
+    trained_on = {v["name"]: set(v.get("eval_items_trained") or []) for v in registry["variants"]}
+    candidates = not_trained_on({v: replies[v] for v in variants}, trained_on)
+    result = score(profile, items, candidates, weights=settings.weights,
                    n_boot=settings.n_bootstrap, seed=seed, kinds=kinds,
                    options={"inventory": inventory, "embedding_model": settings.embedding_model},
                    progress=say, votes=votes, min_votes=config.arena.min_votes,
                    parents={v["name"]: v["tuned_from"] for v in registry["variants"] if v.get("tuned_from")})
-    for v in registry["variants"]:  # kto on guesses/ratings saw held-out items: the report says so
-        if v["name"] in result.scores["tuned_vs_parent"]:
-            result.scores["tuned_vs_parent"][v["name"]]["eval_items_trained"] = int(v.get("eval_items_trained") or 0)
+    for name, ids in trained_on.items():  # the report says which were left out, and why
+        if name in result.scores["tuned_vs_parent"]:
+            result.scores["tuned_vs_parent"][name]["eval_items_trained"] = len(ids & {item.id for item in items})
 
     say("eval: privacy probes and canary exposure")
     result.scores["privacy_probes"] = run_probes(config, backend, variants, inventory,

@@ -133,7 +133,7 @@ def run_stage(config: LabConfig, context: RunContext) -> TuneResult:
     return run_tune(config, progress=context.progress)
 
 
-STAGE = Stage("tune", stage_inputs, stage_outputs, run_stage)
+STAGE = Stage("tune", stage_inputs, stage_outputs, run_stage, enabled=lambda config: config.tune.enabled)
 
 
 # ------------------------------------------------------------------------------------------------ the run

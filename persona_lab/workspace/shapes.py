@@ -220,7 +220,8 @@ def tuned_variant_entry(manifest: TuneManifest) -> dict[str, Any]:
             "steps": manifest.steps, "data_hash": manifest.data_hash, "votes": manifest.votes,
             "train_examples": manifest.train_examples, "held_out_margin_before": manifest.margin_before,
             "held_out_margin_after": manifest.margin_after,
-            "eval_items_trained": len(getattr(manifest, "eval_items_used", None) or []),
+            # held-out items kto learned from (guesses and ratings are about them): the evaluation leaves them out
+            "eval_items_trained": sorted(getattr(manifest, "eval_items_used", None) or []),
             "created": manifest.created}
 
 

@@ -71,21 +71,27 @@ def wait_for(predicate, timeout: float = 300.0, step: float = 0.2):
     raise AssertionError("the page never got there")
 
 
-def test_one_battle_in_a_real_browser(chromium, arena_app, tmp_path):  # chromium first: a skip costs nothing
+def headless_chrome(binary: str, driver_path: str, tmp_path: Path):
+    """A headless Chromium driven by chromedriver, its profile and log in ``tmp_path``."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
 
-    binary, driver_path = chromium
-    demo, store = arena_app
     options = webdriver.ChromeOptions()
     options.binary_location = binary
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--window-size=1280,900", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path, log_output=str(tmp_path / "chromedriver.log")),
-                              options=options)
+    return webdriver.Chrome(service=Service(driver_path, log_output=str(tmp_path / "chromedriver.log")),
+                            options=options)
+
+
+def test_one_battle_in_a_real_browser(chromium, arena_app, tmp_path):  # chromium first: a skip costs nothing
+    from selenium.webdriver.common.by import By
+
+    binary, driver_path = chromium
+    demo, store = arena_app
+    driver = headless_chrome(binary, driver_path, tmp_path)
     screens: list[tuple[str, str]] = []
 
     def screen(when: str) -> str:

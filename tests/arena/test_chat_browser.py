@@ -11,7 +11,7 @@ from pathlib import Path
 
 from persona_lab.workspace.votes import ArenaStore
 from tests.arena.chat_helpers import REAL_ID, launch_chat_app
-from tests.arena.test_browser import CAPTURE, SCREEN, wait_for
+from tests.arena.test_browser import CAPTURE, SCREEN, headless_chrome, wait_for
 
 # Every text the page ever renders, kept by a MutationObserver: Gradio streams replies as small diffs, so
 # neither the captured stream nor screens polled now and then are sure to hold a value that was on screen
@@ -29,21 +29,12 @@ RENDERED = r"""
 
 
 def test_consent_banner_and_a_masked_id_in_a_real_browser(chromium, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
     binary, driver_path = chromium
     store = ArenaStore.for_path(tmp_path / "arena.db")
     demo, _ = launch_chat_app(store, delay=0.05)  # streamed piece by piece, as an engine does
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,900", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path, log_output=str(tmp_path / "chromedriver.log")),
-                              options=options)
+    driver = headless_chrome(binary, driver_path, tmp_path)
     screens: list[str] = []
 
     def screen() -> str:

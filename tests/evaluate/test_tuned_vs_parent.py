@@ -31,4 +31,12 @@ def test_tuned_variants_are_compared_with_their_parents(persona_files, tmp_path:
     report = (tmp_path / "out" / "report.md").read_text("utf-8")
     assert "## Tuned variants vs their parents" in report
     assert "| parent-dpo | parent |" in report and "| beat its parent |" in report
-    assert "so not held out there: twin-kto (3 items)." in report
+    assert "twin-kto (3 items left out)." in report
+
+
+def test_a_variant_is_not_scored_on_held_out_items_it_was_tuned_on():
+    from persona_lab.evaluate.runner import not_trained_on
+
+    replies = {"chat": {"e1": ["a"], "e2": ["b"]}, "chat-kto": {"e1": ["c"], "e2": ["d"]}}
+    kept = not_trained_on(replies, {"chat-kto": {"e1"}, "chat": set()})
+    assert kept == {"chat": {"e1": ["a"], "e2": ["b"]}, "chat-kto": {"e2": ["d"]}}

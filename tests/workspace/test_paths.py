@@ -35,7 +35,7 @@ def test_no_module_but_the_workspace_layer_builds_a_workspace_path():
 
 def test_every_stage_writes_inside_the_workspace(tmp_path: Path):
     config = parse_config({"name": "lab", "workspace": str(tmp_path / "ws")}, tmp_path / "lab.yaml")
-    assert STAGES == ("ingest", "train", "blend", "search", "eval")
+    assert STAGES == ("ingest", "train", "blend", "search", "tune", "eval")
     for stage in PIPELINE:
         outputs = stage.outputs(config)
         assert outputs and all(p.is_relative_to(config.paths.root) for p in outputs), stage.name
