@@ -112,7 +112,7 @@ class ChatPage:
                  params: GenerationParams, limits: ChatLimits = ChatLimits(), persona_name: str = "the person",
                  clock: Callable[[], float] = time.monotonic) -> None:
         if not guard.enabled:
-            raise ValueError("the chat page needs the reply guard on: it serves strangers")
+            raise ArenaError("the chat page needs the reply guard on: it serves strangers")
         self.backend, self.store, self.guard, self.variant = backend, store, guard, variant
         self.params, self.limits, self.persona_name = params, limits, persona_name
         self.limiter = RateLimiter(limits.messages_per_minute, clock)

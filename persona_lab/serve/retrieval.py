@@ -126,9 +126,12 @@ class WithRetrieval:
         self.inner = inner
         self.indexes = {v["name"]: RetrievalIndex.from_file(Path(v["path"]))
                         for v in registry["variants"] if v["kind"] == "retrieval"}
+        self.order = [v["name"] for v in registry["variants"]]
 
     def variants(self) -> list[str]:
-        return list(dict.fromkeys([*self.inner.variants(), *self.indexes]))
+        """The inner engine's variants and the retrieval ones, in the registry's order."""
+        served = {*self.inner.variants(), *self.indexes}
+        return [name for name in self.order if name in served] + sorted(served - set(self.order))
 
     def submit(self, requests: list[ChatRequest], on_text: OnText | None = None) -> Future:
         local = [i for i, r in enumerate(requests) if r.variant in self.indexes]

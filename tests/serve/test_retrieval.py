@@ -116,7 +116,7 @@ def test_a_mixed_submission_comes_back_in_request_order(tmp_path):
     assert [r.text for r in results] == ["chat:a", "火锅 必须火锅", "base:b"]
     assert streamed == {0: "chat:a", 1: "火锅 必须火锅", 2: "base:b"}
     assert [r.variant for r in inner.sent] == ["chat", "base"]  # the engine never sees the lookup
-    assert backend.variants() == ["base", "chat", "retrieval"]
+    assert backend.variants() == ["retrieval", "base", "chat"]  # the registry's order (it lists retrieval only)
 
 
 def test_refusals_and_logprobs(tmp_path):

@@ -18,6 +18,10 @@ def test_serve_command_answers_the_openai_client_for_every_variant(served_lab, e
     from openai import OpenAI
 
     from persona_lab.serve.backend import ChatRequest, GenerationParams
+    from persona_lab.serve.retrieval import with_retrieval
+    from persona_lab.workspace.shapes import load_registry
+
+    backend = with_retrieval(engine, load_registry(served_lab.paths))  # what the server runs: every variant
 
     config_path = tmp_path / "lab.yaml"
     config_path.write_text(yaml.safe_dump(served_lab.model_dump(mode="json", exclude={"config_dir"})), "utf-8")
@@ -43,12 +47,13 @@ def test_serve_command_answers_the_openai_client_for_every_variant(served_lab, e
         for name in names:
             reply = client.chat.completions.create(model=name, max_tokens=6, temperature=0, messages=message)
             # the same greedy reply and token count as the engine in this process (nothing private to mask)
-            local = engine.chat_batch([ChatRequest(name, message, GenerationParams(6, 0))])[0]
+            local = backend.chat_batch([ChatRequest(name, message, GenerationParams(6, 0))])[0]
             assert reply.model == name and reply.choices[0].message.content == local.text, name
             assert reply.usage.completion_tokens == local.completion_tokens
             assert reply.choices[0].finish_reason == ("length" if local.completion_tokens == 6 else "stop")
             served[name] = local.token_ids
         assert len(set(map(tuple, served.values()))) > 1  # the adapters answer differently from the base
+        assert served["retrieval"] == []  # a lookup: my own words, no generated tokens
     finally:
         server.terminate()
         server.wait(timeout=20)
