@@ -5,7 +5,8 @@ Stages, in order (each declares its inputs, outputs and run in its own package: 
           privacy, blog Q&A, time zone, seed) -> data/  (scrubbing and blog Q&A are part of this stage)
   train   data/{chat,blog}_train.jsonl, the base model, the train settings, template and seed -> adapters/
   blend   the adapters' weights (final and checkpoints), the blend specs and data/chat_train.jsonl
-          (the prompted variant's persona prompt is built from it) -> blends/, variants.json
+          (the prompted variant's persona prompt is built from it) -> blends/ (and variants.json, which
+          the loop rebuilds from disk after blend, search and tune)
   search  (optional, search.enabled) the adapters' steps, the training file, the search, generation and blend
           settings -> search/ (trials, search/trials.json, the best blend as the variant ``auto``)
   tune    (optional, tune.enabled) the parent variant's adapter, the training file (spin) or the arena's
@@ -95,8 +96,6 @@ def run_loop(config: LabConfig, options: RunOptions | None = None) -> list[Stage
     outcomes = []
     for stage in PIPELINE:
         started = time.time()
-        # A stage's inputs are all written by earlier stages (or exist before the loop), so hashing them
-        # once, before the stage runs, is what the manifest records.
         if not stage.enabled(config):
             outcome = StageOutcome(stage.name, True, 0.0, f"off ({stage.name}.enabled is false in the config)")
             outcomes.append(outcome)
@@ -105,6 +104,8 @@ def run_loop(config: LabConfig, options: RunOptions | None = None) -> list[Stage
             if stage.name == options.until:
                 break
             continue
+        # A stage's inputs are all written by earlier stages (or exist before the loop), so hashing them
+        # once, before the stage runs, is what the manifest records.
         inputs_hash = json_hash({"version": __version__, "inputs": stage.inputs(config, context)})
         reason = _why_run(stage, config, manifest.get(stage.name), inputs_hash, stage.name in options.force)
         if reason is None:
