@@ -22,7 +22,9 @@ Features and trade-offs:
   * ``force`` redoes the named stages even when nothing changed; later stages then rerun only if their
     inputs changed (training is seeded, so a forced retrain that gives identical weights blends nothing new).
   * variants.json is derived from what is on disk (base, prompted, retrieval, adapters, blends, auto):
-    after the stages that add variants it is rebuilt, and a rebuild with the same variants changes nothing,
+    it is rebuilt after a stage that adds variants ran (or when it is missing: a rebuild reads the training
+    file and the messages, ~2 s on the Joey lab, so skipped stages do not pay it), and a rebuild with the same
+    variants changes nothing,
     so a later stage adding a variant does not make an earlier one look changed.
   * an optional stage that is off (search, tune) is skipped and says so; turning it on runs it.
   * ``until`` stops after a stage. The manifest is written after every stage, so a failure or Ctrl-C keeps
@@ -119,8 +121,8 @@ def run_loop(config: LabConfig, options: RunOptions | None = None) -> list[Stage
                 "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "reason": reason}
             write_manifest(manifest_path, manifest)
             outcome = StageOutcome(stage.name, False, time.time() - started, reason, detail)
-        if stage.name in REGISTRY_STAGES:
-            write_registry(config)  # from disk: a missing or hand-edited variants.json is made right again
+        if stage.name in REGISTRY_STAGES and (reason is not None or not config.paths.variants.exists()):
+            write_registry(config)  # from disk, after a stage that added variants, or when the file is missing
         outcomes.append(outcome)
         if options.on_stage:
             options.on_stage(outcome)

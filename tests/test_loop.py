@@ -81,6 +81,16 @@ def test_run_loop_end_to_end_on_the_sample_persona(tmp_path: Path, capsys):
     assert (tmp_path / "demo" / "eval" / "replies" / "chat72.jsonl").read_text("utf-8").splitlines() == cached
     assert "report:" in out and "chat91" in out  # still says where things are
 
+    # variants.json is derived from disk: deleted, it comes back the same, and nothing reruns
+    def registry_without_time() -> dict:
+        return {**json.loads((tmp_path / "demo" / "variants.json").read_text("utf-8")), "updated": None}
+
+    registry = registry_without_time()
+    (tmp_path / "demo" / "variants.json").unlink()
+    assert main(["run", "--config", str(config), "--quiet"]) == 0
+    assert "[eval] skipped" in capsys.readouterr().out
+    assert registry_without_time() == registry
+
     # --force blend redoes the blends only; seeded and exact, so evaluation sees the same inputs
     assert main(["run", "--config", str(config), "--quiet", "--force", "blend"]) == 0
     out = capsys.readouterr().out

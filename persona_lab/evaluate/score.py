@@ -206,33 +206,49 @@ def interval(stat: dict[str, Any], alpha: float = ALPHA) -> list[float]:
 # ------------------------------------------------------------------------------------------ the run
 
 
+@dataclass
+class Fitted:
+    """What scoring needs from the profile alone: the metrics fitted on my training replies and the composite's
+    weights. Fitting takes seconds, so a caller that scores one profile again and again (the blend search,
+    once a round) fits once; every metric's ``bind`` sets its per-items state anew on each scoring."""
+
+    metrics: dict[str, Any]
+    weights: dict[str, float]
+    basis: dict[str, Any]
+    dev: Any = None  # the dev-slice fit, when the weights were fitted (the arena's votes may refit them)
+
+
+def fit(profile: Profile, *, weights: dict[str, float] | None = None, options: dict[str, Any] | None = None,
+        n_boot: int = 200, seed: int = 0, progress=None) -> Fitted:
+    say = progress or (lambda message: None)
+    say("fitting the metrics on the training replies")
+    metrics = make_metrics(profile, options or {})
+    if weights:
+        return Fitted(metrics, {m: float(w) for m, w in weights.items() if w > 0},
+                      {"method": "config", "text": "set in the lab config (eval.weights)"})
+    say(f"fitting the composite's weights on {len(profile.dev)} dev items from the training file")
+    dev = fit_weights(profile, metrics, n_boot=min(n_boot, 200), seed=seed)
+    return Fitted(metrics, dev.weights, dev.basis, dev)
+
+
 def score(profile: Profile, items: list[EvalItem], candidates: dict[str, dict[str, list[str] | str]], *,
           weights: dict[str, float] | None = None, options: dict[str, Any] | None = None, n_boot: int = 200,
           seed: int = 0, kinds: dict[str, str] | None = None, progress=None,
           votes: list[dict[str, Any]] | None = None, min_votes: int = 30,
-          parents: dict[str, str] | None = None) -> ScoreResult:
+          parents: dict[str, str] | None = None, fitted: Fitted | None = None) -> ScoreResult:
     """Score ``candidates`` (name -> item id -> reply or list of sampled replies) and the controls. With
     ``votes`` (the arena's, each with model_a, model_b, winner, rater_id) and at least ``min_votes`` decisive
     ones between scored variants, the weights the config leaves open are fitted to them (weights.py).
-    ``parents``: tuned variant -> the variant it was tuned from (the registry's ``tuned_from``)."""
+    ``parents``: tuned variant -> the variant it was tuned from (the registry's ``tuned_from``). ``fitted``:
+    what ``fit`` made of this profile already (then ``weights`` and ``options`` are not used again)."""
     say = progress or (lambda message: None)
     if len(items) < MIN_ITEMS:
         raise EvalInputError(f"{len(items)} evaluation items: at least {MIN_ITEMS} are needed for intervals")
     clash = sorted(set(candidates) & set(CONTROLS))
     if clash:
         raise EvalInputError(f"candidate name(s) {', '.join(clash)} are taken by the controls; rename them")
-    options = dict(options or {})
-    say("fitting the metrics on the training replies")
-    metrics = make_metrics(profile, options)
-    basis: dict[str, Any]
-    dev = None
-    if weights:
-        weights = {m: float(w) for m, w in weights.items() if w > 0}
-        basis = {"method": "config", "text": "set in the lab config (eval.weights)"}
-    else:
-        say(f"fitting the composite's weights on {len(profile.dev)} dev items from the training file")
-        dev = fit_weights(profile, metrics, n_boot=min(n_boot, 200), seed=seed)
-        weights, basis = dev.weights, dev.basis
+    fitted = fitted or fit(profile, weights=weights, options=options, n_boot=n_boot, seed=seed, progress=say)
+    metrics, weights, basis, dev = fitted.metrics, fitted.weights, fitted.basis, fitted.dev
     itemset = split(items)
     controls, notes = build_controls(itemset, profile, seed)
     all_candidates = {name: [[] if reply is None else [reply] for reply in replies]

@@ -28,7 +28,7 @@ from persona_lab.errors import PersonaLabError
 from persona_lab.evaluate.metrics.context import Encoder
 from persona_lab.evaluate.profile import load_profile
 from persona_lab.evaluate.runner import select_items
-from persona_lab.evaluate.score import score
+from persona_lab.evaluate.score import Fitted, fit, score
 from persona_lab.serve.backend import ChatRequest, GenerationParams
 from persona_lab.serve.local import LocalEngine
 from persona_lab.workspace.files import read_json
@@ -162,8 +162,10 @@ def run_search(config: LabConfig, *, progress: bool = True) -> SearchLog:
     # one base with every step of both adapters attached: each trial's blend is built on it, nothing reloads
     model = load_parents(config, {adapter_key(p, step): folder for p, by_step in folders.items()
                                   for step, folder in by_step.items()})
-    # one encoder for every round: the dev contexts and controls are embedded once, not once a round
+    # the metrics and weights are fitted once, and one encoder embeds the dev contexts and controls once,
+    # for every round and the final comparison
     options = {"embedding_model": config.eval.embedding_model, "encoder": Encoder(config.eval.embedding_model)}
+    fitted = fit(profile, weights=config.eval.weights, options=options, n_boot=settings.n_bootstrap, seed=seed)
     trials: list[SearchTrial] = []
     replies: dict[str, dict[str, list[str]]] = {}
     started = time.time()
@@ -178,8 +180,7 @@ def run_search(config: LabConfig, *, progress: bool = True) -> SearchLog:
             entries.append(entry)
         round_replies = generate(config, entries, items)
         replies.update(round_replies)
-        result = score(profile, items, round_replies, n_boot=settings.n_bootstrap, seed=seed,
-                       weights=config.eval.weights, options=options)
+        result = score(profile, items, round_replies, n_boot=settings.n_bootstrap, seed=seed, fitted=fitted)
         for trial, proposal, entry in zip(batch, proposals, entries):
             row = result.scores["variants"][entry["name"]]
             fidelity = row.get("fidelity")
@@ -198,7 +199,7 @@ def run_search(config: LabConfig, *, progress: bool = True) -> SearchLog:
     log = SearchLog(lab=config.name, dev_items=len(items), samples_per_context=settings.samples_per_context,
                     sampler=f"optuna {optuna.__version__} TPE (seed {seed}, {startup} random start)",
                     trials=trials, best=best.name if best else None,
-                    dev_recommendation=_compare_on_dev(config, profile, items, replies, best, trials, options),
+                    dev_recommendation=_compare_on_dev(config, profile, items, replies, best, trials, fitted),
                     created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     write_search_log(config.paths, log)
     if best is not None:
@@ -206,14 +207,14 @@ def run_search(config: LabConfig, *, progress: bool = True) -> SearchLog:
     return log
 
 
-def _compare_on_dev(config: LabConfig, profile, items, replies, best: SearchTrial | None, trials, options):
+def _compare_on_dev(config: LabConfig, profile, items, replies, best: SearchTrial | None, trials,
+                    fitted: Fitted):
     """The best trial against the fixed ratios on the dev split, paired: is it separable from them?"""
     if best is None:
         return None
     fixed = [t.name for t in trials if t.fixed and t.name != best.name]
     chosen = {name: replies[name] for name in [best.name, *fixed]}
-    result = score(profile, items, chosen, n_boot=config.search.n_bootstrap, seed=config.eval.seed,
-                   weights=config.eval.weights, options=options)
+    result = score(profile, items, chosen, n_boot=config.search.n_bootstrap, seed=config.eval.seed, fitted=fitted)
     return result.scores["recommendation"]
 
 
